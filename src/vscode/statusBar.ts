@@ -1,0 +1,43 @@
+import * as vscode from 'vscode';
+import { Commands } from './commands';
+import { Disposable } from './dispose';
+import type { ServerController, ServerState } from './serverController';
+
+/** Status-bar item showing the server state, port and client count; click → main actions. */
+export class ServerStatusBar extends Disposable {
+  private readonly item = this.register(vscode.window.createStatusBarItem('lwm2m.status', vscode.StatusBarAlignment.Left, 50));
+
+  constructor(controller: ServerController) {
+    super();
+    this.item.name = 'LwM2M Server';
+    this.item.command = Commands.showActions;
+    this.register(controller.onDidChangeState((s) => this.render(s)));
+    this.render(controller.state);
+    this.item.show();
+  }
+
+  private render(state: ServerState): void {
+    switch (state.kind) {
+      case 'stopped':
+        this.item.text = '$(radio-tower) LwM2M: stopped';
+        this.item.tooltip = 'LwM2M server is stopped — click for actions';
+        this.item.backgroundColor = undefined;
+        break;
+      case 'starting':
+        this.item.text = '$(loading~spin) LwM2M: starting';
+        this.item.tooltip = 'LwM2M server is starting';
+        this.item.backgroundColor = undefined;
+        break;
+      case 'running':
+        this.item.text = `$(radio-tower) LwM2M :${state.port} · ${state.clients} client${state.clients === 1 ? '' : 's'}`;
+        this.item.tooltip = `LwM2M server listening on UDP port ${state.port} with ${state.clients} registered client(s) — click for actions`;
+        this.item.backgroundColor = undefined;
+        break;
+      case 'failed':
+        this.item.text = '$(warning) LwM2M: not running';
+        this.item.tooltip = `${state.message} — click for actions`;
+        this.item.backgroundColor = new vscode.ThemeColor('statusBarItem.warningBackground');
+        break;
+    }
+  }
+}
