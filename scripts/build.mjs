@@ -5,7 +5,7 @@
 //   dist/webview/*.js  (browser, iife)                  - webview scripts
 // Flags: --production (minify, no source maps), --watch, --tests (also bundle test suites).
 import * as esbuild from 'esbuild';
-import { readdirSync, readFileSync, statSync, existsSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, existsSync, rmSync, mkdirSync, copyFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -120,10 +120,18 @@ if (withTests) {
   });
 }
 
+/** The codicon font and its stylesheet ship beside the webview scripts (dist/webview/). */
+function copyCodicons() {
+  const from = join(root, 'node_modules', '@vscode', 'codicons', 'dist');
+  mkdirSync(join(root, 'dist', 'webview'), { recursive: true });
+  for (const f of ['codicon.css', 'codicon.ttf']) copyFileSync(join(from, f), join(root, 'dist', 'webview', f));
+}
+
 async function main() {
   const started = Date.now();
   checkCorePurity();
   if (!watch) rmSync(join(root, 'dist'), { recursive: true, force: true });
+  copyCodicons();
   if (watch) {
     const contexts = await Promise.all(configs.map((c) => esbuild.context({ ...c, absWorkingDir: root })));
     await Promise.all(contexts.map((c) => c.watch()));

@@ -1,24 +1,60 @@
 import * as vscode from 'vscode';
+import type { ModelRegistry } from '../core/model/registry';
+import { PortInUseError } from '../core/server/errors';
+import { Lwm2mServer } from '../core/server/lwm2mServer';
+import type { TrafficEntry } from '../core/server/traffic';
+import { ClientStore } from './clientStore';
 import { ContextKeys } from './commands';
+import { blockSizeToSzx, readSettings } from './config';
 import { Disposable } from './dispose';
 
 export type ServerState =
   | { kind: 'stopped' }
   | { kind: 'starting' }
-  | { kind: 'running'; port: number; clients: number }
+  | { kind: 'running'; port: number; address: string; clients: number }
   | { kind: 'failed'; message: string };
+
+export interface StartOptions {
+  /** Overrides `lwm2m.server.port` for this start (0: a free port). */
+  port?: number;
+  /** Overrides `lwm2m.server.bindAddress`. */
+  address?: string;
+  /** No dialogs (autoStart, tests): failures are logged and returned in the state. */
+  quiet?: boolean;
+}
 
 /**
  * Owns the embedded LwM2M server's lifecycle for the VS Code side and publishes its state.
- * The server itself lives in src/core (plain Node); this class only adapts it.
+ * The server itself lives in src/core (plain Node); this class only adapts it: settings in,
+ * events out (into the ClientStore and to the traffic log).
  */
 export class ServerController extends Disposable {
   private readonly onDidChangeStateEmitter = this.register(new vscode.EventEmitter<ServerState>());
   readonly onDidChangeState = this.onDidChangeStateEmitter.event;
-  private current: ServerState = { kind: 'stopped' };
+  private readonly onTrafficEmitter = this.register(new vscode.EventEmitter<TrafficEntry>());
+  /** Every CoAP message of the running server. */
+  readonly onTraffic = this.onTrafficEmitter.event;
+  private readonly onDidChangeServerEmitter = this.register(new vscode.EventEmitter<Lwm2mServer | undefined>());
+  /** A new server instance started, or the server stopped (undefined). */
+  readonly onDidChangeServer = this.onDidChangeServerEmitter.event;
 
-  constructor(private readonly log: vscode.LogOutputChannel) {
+  readonly store: ClientStore;
+  private current: ServerState = { kind: 'stopped' };
+  private instance: Lwm2mServer | undefined;
+  private unsubscribe: (() => void) | undefined;
+  /** A port chosen after "port in use", kept for Restart during this session. */
+  private portOverride: number | undefined;
+  private countTimer: ReturnType<typeof setTimeout> | undefined;
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly log: vscode.LogOutputChannel,
+    private readonly models: ModelRegistry,
+  ) {
     super();
+    this.store = this.register(new ClientStore(() => readSettings().historySize));
+    this.register(this.store.onDidChange((c) => c.kind === 'clients' && this.scheduleCount()));
+    this.register({ dispose: () => void this.shutdown() });
     void this.setContext();
   }
 
@@ -26,34 +62,172 @@ export class ServerController extends Disposable {
     return this.current;
   }
 
-  /** Starts the server. Until the embedded server lands this tells the user it is not available. */
-  async start(): Promise<void> {
-    this.log.info('Start Server requested');
-    const message = 'The embedded LwM2M server is not available yet in this build of LwM2M Workbench.';
-    this.log.warn(message);
-    this.setState({ kind: 'failed', message });
-    void vscode.window.showInformationMessage(message);
+  /** The running server, or undefined. */
+  get server(): Lwm2mServer | undefined {
+    return this.instance;
   }
 
-  async stop(): Promise<void> {
-    this.log.info('Stop Server requested');
-    this.setState({ kind: 'stopped' });
+  /** The running server or an error for the user. */
+  requireServer(): Lwm2mServer {
+    if (!this.instance) throw new Error('The LwM2M server is not running. Start it with "LwM2M: Start Server".');
+    return this.instance;
   }
 
-  async restart(): Promise<void> {
+  /** Starts the server with the settings (or `options`). Resolves with the resulting state. */
+  start(options: StartOptions = {}): Promise<ServerState> {
+    return this.serialize(() => this.doStart(options));
+  }
+
+  stop(): Promise<ServerState> {
+    return this.serialize(async () => {
+      await this.shutdown();
+      return this.current;
+    });
+  }
+
+  async restart(options: StartOptions = {}): Promise<ServerState> {
     await this.stop();
-    await this.start();
+    return this.start(options);
   }
 
-  async startSimulator(): Promise<void> {
-    this.log.info('Start Simulated Device requested');
-    const message = 'The simulated LwM2M device is not available yet in this build of LwM2M Workbench.';
-    this.log.warn(message);
-    void vscode.window.showInformationMessage(message);
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.busy.then(fn, fn);
+    this.busy = next.catch(() => undefined);
+    return next;
   }
 
-  async stopSimulator(): Promise<void> {
-    this.log.info('Stop Simulated Device requested');
+  private async doStart(options: StartOptions): Promise<ServerState> {
+    if (this.instance) return this.current;
+    const settings = readSettings();
+    const port = options.port ?? this.portOverride ?? settings.port;
+    const address = options.address ?? settings.bindAddress;
+    this.setState({ kind: 'starting' });
+    const server = new Lwm2mServer({
+      models: this.models,
+      trafficLogSize: settings.trafficLogSize,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      transport: { preferredSzx: blockSizeToSzx(settings.blockSize) },
+    });
+    try {
+      await server.start({ port, address });
+    } catch (err) {
+      return this.startFailed(err as Error, port, address, options);
+    }
+    this.instance = server;
+    this.subscribe(server);
+    const bound = server.address()!;
+    this.log.info(`LwM2M server listening on ${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port} (UDP, CoAP)`);
+    this.setState({ kind: 'running', port: bound.port, address: bound.address, clients: 0 });
+    this.onDidChangeServerEmitter.fire(server);
+    return this.current;
+  }
+
+  private async startFailed(err: Error, port: number, address: string, options: StartOptions): Promise<ServerState> {
+    if (err instanceof PortInUseError) {
+      const message = `UDP port ${port} is already in use on ${address} (another LwM2M server or CoAP tool?). The LwM2M server did not start.`;
+      this.log.warn(message);
+      this.setState({ kind: 'failed', message });
+      if (!options.quiet) void this.offerOtherPort(message, port);
+      return this.current;
+    }
+    const message = `The LwM2M server could not start on port ${port}: ${err.message}`;
+    this.log.error(message);
+    this.setState({ kind: 'failed', message });
+    if (!options.quiet) void vscode.window.showErrorMessage(message);
+    return this.current;
+  }
+
+  /** "Port in use": offers a free port, another port, or the setting (without blocking other commands). */
+  private async offerOtherPort(message: string, port: number): Promise<void> {
+    const free = 'Use a Free Port';
+    const other = 'Use Another Port…';
+    const settings = 'Open Settings';
+    const choice = await vscode.window.showErrorMessage(message, free, other, settings);
+    let chosen: number | undefined;
+    if (choice === free) chosen = 0;
+    if (choice === other) {
+      const text = await vscode.window.showInputBox({
+        title: 'LwM2M server port',
+        prompt: `Port ${port} is in use. UDP port for the LwM2M server in this session (0: any free port; set lwm2m.server.port to keep it)`,
+        value: String(port === 5683 ? 56830 : port + 1),
+        validateInput: (v) => (/^\d{1,5}$/.test(v.trim()) && Number(v) <= 65535 ? undefined : 'A port number 0..65535'),
+      });
+      if (text !== undefined) chosen = Number(text.trim());
+    }
+    if (choice === settings) void vscode.commands.executeCommand('workbench.action.openSettings', 'lwm2m.server.port');
+    if (chosen === undefined) return;
+    this.portOverride = chosen;
+    const state = await this.start({ port: chosen });
+    if (state.kind === 'running') void vscode.window.showInformationMessage(`LwM2M server listening on UDP port ${state.port} (for this session; lwm2m.server.port is unchanged).`);
+  }
+
+  private async shutdown(): Promise<void> {
+    const server = this.instance;
+    if (!server) {
+      if (this.current.kind !== 'stopped') this.setState({ kind: 'stopped' });
+      return;
+    }
+    this.instance = undefined;
+    this.unsubscribe?.();
+    this.unsubscribe = undefined;
+    await server.stop();
+    this.store.clear();
+    this.log.info('LwM2M server stopped');
+    this.setState({ kind: 'stopped' });
+    this.onDidChangeServerEmitter.fire(undefined);
+  }
+
+  private subscribe(server: Lwm2mServer): void {
+    const subs = [
+      server.on('registered', (r) => {
+        this.log.info(`registered: ${r.endpoint} (LwM2M ${r.lwm2mVersion}, binding ${r.binding}, lifetime ${r.lifetime} s, ${r.objects.length} objects) from ${peer(r.address)}`);
+        this.store.registered(r);
+      }),
+      server.on('updated', (r, p) => {
+        this.log.debug(`updated: ${r.endpoint}`);
+        this.store.updated(r, p);
+      }),
+      server.on('deregistered', (r) => {
+        this.log.info(`de-registered: ${r.endpoint}`);
+        this.store.deregistered(r);
+      }),
+      server.on('expired', (r) => {
+        this.log.warn(`registration expired: ${r.endpoint} (no update within its lifetime of ${r.lifetime} s)`);
+        this.store.expired(r);
+      }),
+      server.on('replaced', (p) => this.log.info(`re-registered: ${p.endpoint} (its earlier registration and observations were dropped)`)),
+      server.on('sleeping', (r) => this.store.setSleeping(r.endpoint, true)),
+      server.on('awake', (r) => this.store.setSleeping(r.endpoint, false)),
+      server.on('notification', (e) => {
+        if (e.decodeError) this.log.warn(`notification from ${e.endpoint} for ${e.observation.path.toString()}: ${e.decodeError.message}`);
+        this.store.setValues(e.endpoint, e.records, 'notification', e.time);
+        this.store.notified(e.endpoint, e.observation.id, e.time);
+      }),
+      server.on('observationEnded', (o, reason) => {
+        this.log.info(`observation of ${o.path.toString()} on ${o.endpoint} ended (${String(reason)})`);
+        this.store.observationEnded(o);
+      }),
+      server.on('send', (e) => {
+        if (e.decodeError) this.log.warn(`Send from ${e.endpoint}: ${e.decodeError.message}`);
+        else this.log.info(`Send from ${e.endpoint}: ${e.records.length} value(s)`);
+        this.store.setValues(e.endpoint, e.records, 'send', e.time);
+      }),
+      server.on('requestQueued', (q) => this.log.info(`${q.operation} ${q.path} on ${q.endpoint} waits until the client wakes up (queue mode)`)),
+      server.on('requestExpired', (q) => this.log.warn(`${q.operation} ${q.path} on ${q.endpoint} expired in the queue`)),
+      server.on('traffic', (e) => this.onTrafficEmitter.fire(e)),
+      server.on('error', (err) => this.log.error(`server: ${err.message}`)),
+    ];
+    this.unsubscribe = () => subs.forEach((s) => s.dispose());
+  }
+
+  /** Client counts change in bursts (a thousand registrations): publish at most every 200 ms. */
+  private scheduleCount(): void {
+    if (this.countTimer) return;
+    this.countTimer = setTimeout(() => {
+      this.countTimer = undefined;
+      if (this.current.kind === 'running') this.setState({ ...this.current, clients: this.store.activeCount });
+      void vscode.commands.executeCommand('setContext', ContextKeys.hasClients, this.store.size > 0);
+    }, 200);
   }
 
   private setState(state: ServerState): void {
@@ -65,4 +239,8 @@ export class ServerController extends Disposable {
   private async setContext(): Promise<void> {
     await vscode.commands.executeCommand('setContext', ContextKeys.serverRunning, this.current.kind === 'running');
   }
+}
+
+function peer(p: { address: string; port: number }): string {
+  return p.address.includes(':') ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
 }

@@ -16,6 +16,11 @@ export class ServerStatusBar extends Disposable {
     this.item.show();
   }
 
+  /** The text shown (for tests). */
+  get text(): string {
+    return this.item.text;
+  }
+
   private render(state: ServerState): void {
     switch (state.kind) {
       case 'stopped':
@@ -28,11 +33,15 @@ export class ServerStatusBar extends Disposable {
         this.item.tooltip = 'LwM2M server is starting';
         this.item.backgroundColor = undefined;
         break;
-      case 'running':
+      case 'running': {
+        const where = state.address.includes(':') ? `[${state.address}]:${state.port}` : `${state.address}:${state.port}`;
         this.item.text = `$(radio-tower) LwM2M :${state.port} · ${state.clients} client${state.clients === 1 ? '' : 's'}`;
-        this.item.tooltip = `LwM2M server listening on UDP port ${state.port} with ${state.clients} registered client(s) — click for actions`;
+        this.item.tooltip = new vscode.MarkdownString(
+          `**LwM2M server running**\n\nCoAP (UDP): \`${where}\` — clients use \`coap://<this machine>:${state.port}\`\n\nCoAPS (DTLS): not available yet\n\n${state.clients} registered client(s)\n\nClick for actions`,
+        );
         this.item.backgroundColor = undefined;
         break;
+      }
       case 'failed':
         this.item.text = '$(warning) LwM2M: not running';
         this.item.tooltip = `${state.message} — click for actions`;
