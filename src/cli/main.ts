@@ -12,6 +12,8 @@ import { registerConvert } from './convert';
 import { registerDecode } from './decode';
 import { registerEncode } from './encode';
 import { registerModels } from './models';
+import { registerServe } from './serve';
+import { registerSimulate } from './simulate';
 
 /** Builds the command tree (exposed for help-text tests). */
 export function createProgram(io: CliIo): Command {
@@ -32,6 +34,8 @@ export function createProgram(io: CliIo): Command {
   registerEncode(program, io);
   registerConvert(program, io);
   registerModels(program, io);
+  registerServe(program, io);
+  registerSimulate(program, io);
   return program;
 }
 

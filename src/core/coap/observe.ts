@@ -39,7 +39,8 @@ export class Observation {
   private ended: ObservationEnd | undefined;
 
   constructor(
-    readonly peer: Peer,
+    /** The observed peer; it changes when the peer's notifications come from a new address. */
+    public peer: Peer,
     readonly token: Buffer,
     firstSequence: number,
     receivedAt: number,
@@ -48,6 +49,11 @@ export class Observation {
   ) {
     this.seq = firstSequence;
     this.seqTime = receivedAt;
+  }
+
+  /** The peer now notifies from another address (NAT rebinding): an active cancel and Block2 fetches go there. */
+  follow(peer: Peer): void {
+    this.peer = peer;
   }
 
   /** Last accepted Observe sequence number. */

@@ -28,6 +28,24 @@
  * independent codec: it accepts tokens longer than 8 bytes, a payload marker with no payload
  * and truncated options, all of which we must reject.
  *
+ * Second round (client role, for the LwM2M server's Read path; bench/server.bench.ts, Read
+ * round trips of Lwm2mServer.read() — queue, exchange, TLV decode — to 64 clients vs a bare
+ * dgram client with 64 CON GETs in flight to the same responder process): 0.28–0.46 of the
+ * bare client before, 0.59–0.63 after, on a quiet machine. In-process without sockets a
+ * request() went from ≈ 28 µs to ≈ 9 µs of CPU. What made the difference, measured one by one:
+ * - one promise per request instead of five (request() is not async unless block-wise; the
+ *   exchange settles with the result);
+ * - exchanges and pending CONs are classes with methods, not objects of closures (under tsx
+ *   every named closure also costs an Object.defineProperty for its name);
+ * - map keys that V8 hashes without allocating: MID for our CONs, 30 bits of our token for
+ *   exchanges (the peer and the full token are compared on match);
+ * - shared Uri-Path and Content-Format/Accept option objects;
+ * - retransmission and deadline timers in one TimerQueue (./timerQueue.ts) on one clock timer,
+ *   instead of two Node timers per request;
+ * - datagrams leave together at the end of the event-loop turn (flush()): the responder then
+ *   wakes once per burst instead of once per datagram; this alone was +40 % (a wake-up costs
+ *   more than the CoAP processing on this VM) and cut the peer's CPU per request by a third.
+ *
  * What this class does (lwm2m-protocol.md §1–§3):
  * - CON retransmission (ACK_TIMEOUT 2 s, ACK_RANDOM_FACTOR 1.5, MAX_RETRANSMIT 4) and a
  *   per-request deadline; ACK/RST matching by (peer, MID), responses by (peer, token).
@@ -35,7 +53,8 @@
  *   NON_LIFETIME expiry; a duplicate CON gets the very reply sent the first time.
  * - Piggybacked and separate responses in both roles (empty ACK, then a CON response).
  * - Observe as a client: tokens kept for notifications, the 2^23/128 s ordering rule, RST for
- *   unknown tokens, passive or active cancel.
+ *   unknown tokens, passive or active cancel; a live observation follows its peer to a new
+ *   address (NAT rebinding) when a notification with its token comes from there.
  * - Block1/Block2 in both roles, block size per peer (SZX), body size bounded.
  * - Malformed datagrams are counted and answered with RST when they were a readable CON;
  *   nothing thrown in the datagram handler escapes it. Timers are unref'd and cleared on close.
@@ -70,12 +89,12 @@ import {
   getOption,
   getStringOptions,
   getUintOption,
-  stringOptions,
   uintOption,
   withoutOptions,
   type BlockOption,
 } from './options';
 import { canonicalAddress, formatPeer, socketAddress, type Peer } from './peer';
+import { TimerQueue, type QueuedTimer } from './timerQueue';
 import { openUdpSocket, type SocketFactory } from './udp';
 
 // ----- Public types -------------------------------------------------------------------------
@@ -115,6 +134,12 @@ export interface TransportOptions {
   onError?: (err: Error) => void;
   /** For tests: creates the UDP socket. */
   socketFactory?: SocketFactory;
+  /**
+   * SO_RCVBUF of the socket in bytes (the kernel caps it at net.core.rmem_max). A server under
+   * bursts of datagrams wants more than the default (~200 KB ≈ 300 datagrams) to ride out a
+   * garbage-collection pause without kernel drops. Default: the system's.
+   */
+  receiveBufferBytes?: number;
 }
 
 /** Where to listen. Without `address`: dual-stack `::`, falling back to `0.0.0.0`. */
@@ -256,31 +281,97 @@ const DEFAULTS = {
 const TOKEN_LENGTH = 8;
 /** Peers whose block size (SZX) is remembered. */
 const PEER_SZX_CAPACITY = 10_000;
+/** NON notifications remembered so that an RST answering one can be matched (server-side Observe). */
+const NON_NOTIFICATION_CAPACITY = 10_000;
 
-/** A CON we sent and that awaits its ACK or RST. */
-interface PendingCon {
-  key: string;
-  peer: Peer;
-  message: CoapMessage;
-  bytes: Buffer;
-  transmissions: number;
-  timeoutMs: number;
-  timer: unknown;
+/** What the sender of a CON is told: its ACK (empty or carrying a response), a RST, or that it was given up. */
+interface ConHandlers {
   onAck(ack: CoapMessage): void;
   onReset(): void;
   onGiveUp(): void;
 }
 
+const NO_HANDLERS: ConHandlers = { onAck() {}, onReset() {}, onGiveUp() {} };
+
+/** A CON we sent and that awaits its ACK or RST. */
+class PendingCon implements QueuedTimer {
+  transmissions = 1;
+  /** TimerQueue fields: when the retransmission (or the request's deadline) is due. */
+  dueAt = 0;
+  heapIndex = -1;
+  /** When the next retransmission is due. */
+  nextTransmission: number;
+
+  constructor(
+    readonly peerKey: string,
+    readonly peer: Peer,
+    readonly message: CoapMessage,
+    readonly bytes: Buffer,
+    public timeoutMs: number,
+    readonly handlers: ConHandlers,
+    /** The request's deadline (Infinity for CONs that are not requests). */
+    readonly deadline: number,
+    now: number,
+  ) {
+    this.nextTransmission = now + timeoutMs;
+  }
+}
+
+/** What an Exchange needs from its transport: one object per transport, so that exchanges carry no closures. */
+interface ExchangeHost {
+  response(ex: Exchange, msg: CoapMessage): void;
+  waitSeparate(ex: Exchange): void;
+  fail(ex: Exchange, err: Error): void;
+  giveUp(ex: Exchange): void;
+}
+
+const noop = (): void => {};
+
 /** A request we sent that awaits its response; kept afterwards while it is an observation. */
-interface Exchange {
-  token: Buffer;
-  con: PendingCon | undefined;
-  /** Settles the request with its first response or a failure; no-op once settled. */
-  finish(result: CoapMessage | Error): void;
+class Exchange implements ConHandlers, QueuedTimer {
+  con: PendingCon | undefined = undefined;
   /** Set while the exchange is a live observation. */
-  notify: ((msg: CoapMessage) => void) | undefined;
-  /** For a cancel request: notifications still in flight are not its response. */
-  skipNotifications: boolean;
+  notify: ((msg: CoapMessage) => void) | undefined = undefined;
+  done = false;
+  /** TimerQueue fields: the deadline, queued while no CON of ours is pending (separate or NON response awaited). */
+  dueAt = 0;
+  heapIndex = -1;
+  resolve: (value: CoapMessage | RequestResult) => void = noop;
+  reject: (err: Error) => void = noop;
+
+  constructor(
+    /** tokenId(token): the key in the exchange map. */
+    readonly id: number,
+    /** Where the response comes from; an observation follows its client to a new address. */
+    public peerKey: string,
+    public peer: Peer,
+    readonly token: Buffer,
+    readonly started: number,
+    readonly deadline: number,
+    /** Becomes `notify` when the response accepts an observation. */
+    readonly onNotify: ((msg: CoapMessage) => void) | undefined,
+    /** For a cancel request: notifications still in flight are not its response. */
+    readonly skipNotifications: boolean,
+    /** Settle with the request's RequestResult rather than the response message. */
+    readonly asResultOf: CoapRequest | undefined,
+    private readonly host: ExchangeHost,
+  ) {}
+
+  onAck(ack: CoapMessage): void {
+    this.con = undefined;
+    if (ack.code !== Code.Empty) this.host.response(this, ack);
+    else this.host.waitSeparate(this);
+  }
+
+  onReset(): void {
+    this.con = undefined;
+    this.host.fail(this, new ResetError(`${this.peerKey} answered with RST`));
+  }
+
+  onGiveUp(): void {
+    this.con = undefined;
+    this.host.giveUp(this);
+  }
 }
 
 /** What we remember about a received CON/NON for deduplication. */
@@ -297,6 +388,64 @@ function isThenable<T>(v: T | Promise<T>): v is Promise<T> {
   return typeof (v as Promise<T> | undefined)?.then === 'function';
 }
 
+/**
+ * The exchange-map key of one of our 8-byte tokens: its first 30 bits, a small integer V8 hashes
+ * without allocating. The full token (and the peer) are compared on match; a new token whose key
+ * is taken is drawn again.
+ */
+function tokenId(token: Buffer): number {
+  return (token[0]! << 22) | (token[1]! << 14) | (token[2]! << 6) | (token[3]! >> 2);
+}
+
+/** formatPeer of Peer objects used again and again (a registration's address). */
+const peerKeys = new WeakMap<Peer, string>();
+
+function peerKeyOf(peer: Peer): string {
+  let key = peerKeys.get(peer);
+  if (key === undefined) {
+    key = formatPeer(peer);
+    peerKeys.set(peer, key);
+  }
+  return key;
+}
+
+/** Does a response carry Block2 with more blocks to fetch? */
+function hasMoreBlocks(msg: CoapMessage): boolean {
+  for (const o of msg.options) if (o.number === Opt.Block2) return getBlock(msg.options, Opt.Block2)?.more === true;
+  return false;
+}
+
+function byNumber(a: CoapOption, b: CoapOption): number {
+  return a.number - b.number;
+}
+
+/** Uri-Path options of recent segments (`3`, `0`, `rd`…), shared: option values are never written to. */
+const uriPathCache = new Map<string, CoapOption>();
+
+function uriPathOption(segment: string): CoapOption {
+  let o = uriPathCache.get(segment);
+  if (!o) {
+    if (uriPathCache.size >= 4096) uriPathCache.clear();
+    o = { number: Opt.UriPath, value: Buffer.from(segment, 'utf8') };
+    uriPathCache.set(segment, o);
+  }
+  return o;
+}
+
+const uintOptionCache = new Map<number, CoapOption>();
+
+/** A uint option (Content-Format, Accept), shared for values below 65536. */
+function cachedUintOption(number: number, value: number): CoapOption {
+  if (!(value >= 0 && value < 0x10000 && Number.isInteger(value))) return uintOption(number, value);
+  const key = number * 0x10000 + value;
+  let o = uintOptionCache.get(key);
+  if (!o) {
+    o = uintOption(number, value);
+    uintOptionCache.set(key, o);
+  }
+  return o;
+}
+
 /** The CoAP endpoint. Bind it to serve and to send; `close()` releases everything. */
 export class CoapTransport {
   private readonly clock: Clock;
@@ -307,13 +456,20 @@ export class CoapTransport {
   private nextMid = Math.floor(Math.random() * 0x10000);
   private tokenPool: Buffer = EMPTY;
   private tokenPos = 0;
-  private readonly cons = new Map<string, PendingCon>();
-  private readonly exchanges = new Map<string, Exchange>();
+  /** Our CONs awaiting ACK/RST, by MID (unique among them; the peer is checked on match). */
+  private readonly cons = new Map<number, PendingCon>();
+  /** Our requests awaiting responses, and live observations, by tokenId. */
+  private readonly exchanges = new Map<number, Exchange>();
+  private readonly exchangeHost: ExchangeHost;
+  /** Retransmission and deadline timers of our CONs and exchanges, on one clock timer. */
+  private readonly timers: TimerQueue<PendingCon | Exchange>;
   private readonly observations = new Set<Observation>();
   private readonly handlerTimers = new Set<unknown>();
   private readonly seen: ExpiringLru<string, SeenMessage>;
   private readonly blocks: BlockwiseResponder;
   private readonly peerSzx: ExpiringLru<string, number>;
+  /** (peer, MID) of NON notifications we sent → what to call when the peer answers with RST. */
+  private readonly nonNotifications: ExpiringLru<string, () => void>;
   private readonly statsData: TransportStats = {
     received: 0,
     sent: 0,
@@ -339,6 +495,21 @@ export class CoapTransport {
     this.seen = new ExpiringLru(cfg.dedupCapacity, now);
     this.blocks = new BlockwiseResponder({ preferredSzx: cfg.preferredSzx, maxBodyBytes: cfg.maxBodyBytes, lifetimeMs: cfg.exchangeLifetimeMs }, now);
     this.peerSzx = new ExpiringLru(PEER_SZX_CAPACITY, now);
+    this.nonNotifications = new ExpiringLru(NON_NOTIFICATION_CAPACITY, now);
+    this.timers = new TimerQueue<PendingCon | Exchange>(this.clock, (t) => {
+      if (t instanceof PendingCon) this.onConTimer(t);
+      else this.expireExchange(t);
+    });
+    this.exchangeHost = {
+      response: (ex, msg) => {
+        this.onExchangeResponse(ex, msg);
+        // A piggybacked answer that was not the response (wrong token, a notification for a cancel): keep waiting.
+        if (!ex.done) this.armDeadline(ex);
+      },
+      waitSeparate: (ex) => this.armDeadline(ex),
+      fail: (ex, err) => this.finishExchange(ex, err),
+      giveUp: (ex) => this.finishExchange(ex, new TimeoutError(`no ACK from ${ex.peerKey} after ${this.cfg.maxRetransmit} retransmissions`, this.clock.now() - ex.started)),
+    };
   }
 
   /** Counters since construction (a snapshot). */
@@ -356,6 +527,13 @@ export class CoapTransport {
     if (this.socket) throw new Error('the transport is already bound');
     const socket = await openUdpSocket(options.port ?? 5683, options.address, this.options.socketFactory);
     this.family = socket.address().family === 'IPv6' ? 'udp6' : 'udp4';
+    if (this.options.receiveBufferBytes !== undefined && typeof socket.setRecvBufferSize === 'function') {
+      try {
+        socket.setRecvBufferSize(this.options.receiveBufferBytes);
+      } catch (err) {
+        this.report(err as Error);
+      }
+    }
     socket.on('message', (buf, rinfo) => this.onDatagram(buf, rinfo));
     socket.on('error', (err) => this.report(err));
     this.socket = socket;
@@ -373,15 +551,24 @@ export class CoapTransport {
     const socket = this.socket;
     if (!socket) return;
     this.socket = undefined;
-    for (const c of this.cons.values()) this.clock.clearTimeout(c.timer);
+    this.timers.clear();
     this.cons.clear();
     for (const t of this.handlerTimers) this.clock.clearTimeout(t);
     this.handlerTimers.clear();
-    for (const ex of [...this.exchanges.values()]) ex.finish(new TransportClosedError());
+    for (const ex of [...this.exchanges.values()]) this.finishExchange(ex, new TransportClosedError());
     for (const o of [...this.observations]) o.end('closed');
     this.exchanges.clear();
     this.seen.clear();
     this.blocks.clear();
+    this.nonNotifications.clear();
+    // What is already sent (counted, logged) still leaves; then the socket closes. A dgram send
+    // completes on the next tick (address lookup), so closing at once would drop it.
+    if (this.outbox.length > 0) {
+      this.socket = socket;
+      this.flush();
+      this.socket = undefined;
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     await new Promise<void>((resolve) => socket.close(() => resolve()));
   }
 
@@ -392,12 +579,21 @@ export class CoapTransport {
    * exceeds the block size, Block2 download when the response is split. Rejects with
    * TimeoutError, ResetError, BlockTransferError or TransportClosedError; never for a 4.xx/5.xx.
    */
-  async request(peer: Peer, req: CoapRequest, options: RequestOptions = {}): Promise<RequestResult> {
+  request(peer: Peer, req: CoapRequest, options: RequestOptions = {}): Promise<RequestResult> {
     const started = this.clock.now();
     const deadline = started + (options.timeoutMs ?? this.cfg.requestTimeoutMs);
-    const first = await this.sendBody(peer, req, options.szx, deadline);
-    const payload = await this.readRest(peer, req, first, deadline);
-    return { ...this.toResponse(peer, first, payload), rtt: this.clock.now() - started };
+    const body = req.payload ? Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength) : EMPTY;
+    if (options.szx === undefined && body.length <= blockSize(0)) {
+      // The common case: one exchange whose response becomes the result (one promise in all).
+      return this.exchange(peer, this.buildRequest(req, undefined, body), deadline, undefined, false, req) as Promise<never>;
+    }
+    return this.requestBlockwise(peer, req, options.szx, deadline, started);
+  }
+
+  private async requestBlockwise(peer: Peer, req: CoapRequest, szx: number | undefined, deadline: number, started: number): Promise<RequestResult> {
+    const first = await this.sendBody(peer, req, szx, deadline);
+    const payload = hasMoreBlocks(first) ? await this.readRest(peer, req, first, deadline) : first.payload;
+    return this.toResult(peer, first, payload, started);
   }
 
   /**
@@ -409,44 +605,45 @@ export class CoapTransport {
     const started = this.clock.now();
     const deadline = started + (options.timeoutMs ?? this.cfg.requestTimeoutMs);
     const observeReq: CoapRequest = { ...req, options: [...(req.options ?? []), uintOption(Opt.Observe, 0)] };
-    const msg = this.buildRequest(observeReq, [], req.payload ? Buffer.from(req.payload) : EMPTY);
+    const msg = this.buildRequest(observeReq, undefined, req.payload ? Buffer.from(req.payload) : EMPTY);
     let observation: Observation | undefined;
     const first = await this.exchange(peer, msg, deadline, (m) => this.onNotification(observation, observeReq, m, handlers));
     const seq = getUintOption(first.options, Opt.Observe);
     if (seq !== undefined && isSuccessCode(first.code)) {
-      observation = new Observation(peer, msg.token, seq, this.clock.now(), this.observationHost(observeReq, peer), (r) => {
+      observation = new Observation(peer, msg.token, seq, this.clock.now(), this.observationHost(observeReq), (r) => {
         this.observations.delete(observation!);
         handlers.onEnd?.(r);
       });
       this.observations.add(observation);
     }
     try {
-      const payload = await this.readRest(peer, req, first, deadline);
-      return { response: { ...this.toResponse(peer, first, payload), rtt: this.clock.now() - started }, observation };
+      const payload = hasMoreBlocks(first) ? await this.readRest(peer, req, first, deadline) : first.payload;
+      return { response: this.toResult(peer, first, payload, started), observation };
     } catch (err) {
       observation?.end('cancelled');
       throw err;
     }
   }
 
-  private observationHost(req: CoapRequest, peer: Peer): ObservationHost {
+  private observationHost(req: CoapRequest): ObservationHost {
     return {
       forget: (o) => {
-        const key = this.tokenKey(peer, o.token);
-        const ex = this.exchanges.get(key);
-        if (ex?.notify) this.exchanges.delete(key);
+        const ex = this.exchanges.get(tokenId(o.token));
+        if (ex?.notify && ex.token.equals(o.token)) this.exchanges.delete(ex.id);
       },
       sendCancel: async (o) => {
         const cancelOptions = [...withoutOptions(req.options ?? [], Opt.Observe), uintOption(Opt.Observe, 1)];
-        const msg = this.buildRequest({ ...req, options: cancelOptions }, [], req.payload ? Buffer.from(req.payload) : EMPTY);
+        const msg = this.buildRequest({ ...req, options: cancelOptions }, undefined, req.payload ? Buffer.from(req.payload) : EMPTY);
         msg.token = o.token;
-        await this.exchange(peer, msg, this.clock.now() + this.cfg.requestTimeoutMs, undefined, true);
+        await this.exchange(o.peer, msg, this.clock.now() + this.cfg.requestTimeoutMs, undefined, true);
       },
     };
   }
 
   private onNotification(observation: Observation | undefined, req: CoapRequest, msg: CoapMessage, handlers: ObserveHandlers): void {
     if (!observation?.active) return;
+    const ex = this.exchanges.get(tokenId(observation.token));
+    if (ex && ex.peer !== observation.peer && ex.token.equals(observation.token)) observation.follow(ex.peer);
     const seq = getUintOption(msg.options, Opt.Observe);
     if (!isSuccessCode(msg.code) || seq === undefined) {
       handlers.onNotification(this.toResponse(observation.peer, msg, msg.payload));
@@ -457,26 +654,29 @@ export class CoapTransport {
       this.statsData.staleNotifications++;
       return;
     }
-    const deliver = (payload: Buffer) => {
-      if (observation.active) handlers.onNotification(this.toResponse(observation.peer, msg, payload));
-    };
-    const block2 = getBlock(msg.options, Opt.Block2);
-    if (!block2?.more) {
-      deliver(msg.payload);
+    if (!hasMoreBlocks(msg)) {
+      handlers.onNotification(this.toResponse(observation.peer, msg, msg.payload));
       return;
     }
     const plain: CoapRequest = { ...req, options: withoutOptions(req.options ?? [], Opt.Observe) };
-    this.readRest(observation.peer, plain, msg, this.clock.now() + this.cfg.requestTimeoutMs).then(deliver, (err: Error) =>
-      this.report(err),
+    this.readRest(observation.peer, plain, msg, this.clock.now() + this.cfg.requestTimeoutMs).then(
+      (payload) => {
+        if (observation.active) handlers.onNotification(this.toResponse(observation.peer, msg, payload));
+      },
+      (err: Error) => this.report(err),
     );
   }
 
-  /** Sends the request body, block-wise when larger than a block; resolves with the final response message. */
-  private async sendBody(peer: Peer, req: CoapRequest, szxOption: number | undefined, deadline: number): Promise<CoapMessage> {
-    const body = req.payload ? Buffer.from(req.payload) : EMPTY;
-    let szx = szxOption ?? this.peerSzx.get(formatPeer(peer)) ?? this.cfg.preferredSzx;
-    if (body.length <= blockSize(szx)) return this.exchange(peer, this.buildRequest(req, [], body), deadline);
+  /** Sends the request body (block-wise when larger than a block); resolves with the final response message. */
+  private sendBody(peer: Peer, req: CoapRequest, szxOption: number | undefined, deadline: number): Promise<CoapMessage> {
+    const body = req.payload ? Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength) : EMPTY;
+    const szx = szxOption ?? (body.length > blockSize(0) ? this.peerSzx.get(formatPeer(peer)) : undefined) ?? this.cfg.preferredSzx;
+    if (body.length <= blockSize(szx)) return this.exchange(peer, this.buildRequest(req, undefined, body), deadline);
+    return this.sendBlockwise(peer, req, body, szx, deadline);
+  }
 
+  private async sendBlockwise(peer: Peer, req: CoapRequest, body: Buffer, szxStart: number, deadline: number): Promise<CoapMessage> {
+    let szx = szxStart;
     let offset = 0;
     for (;;) {
       const size = blockSize(szx);
@@ -536,18 +736,28 @@ export class CoapTransport {
     return szx;
   }
 
-  private buildRequest(req: CoapRequest, extra: CoapOption[], payload: Buffer): CoapMessage {
-    const options: CoapOption[] = [...stringOptions(Opt.UriPath, req.path ?? []), ...stringOptions(Opt.UriQuery, req.query ?? [])];
-    if (req.contentFormat !== undefined) options.push(uintOption(Opt.ContentFormat, req.contentFormat));
-    if (req.accept !== undefined) options.push(uintOption(Opt.Accept, req.accept));
-    if (req.options) options.push(...req.options);
-    options.push(...extra);
+  /** Builds a request message; options come out sorted (the common ones are pushed in option-number order). */
+  private buildRequest(req: CoapRequest, extra: CoapOption[] | undefined, payload: Buffer): CoapMessage {
+    const options: CoapOption[] = [];
+    if (req.path) for (const segment of req.path) options.push(uriPathOption(segment));
+    if (req.contentFormat !== undefined) options.push(cachedUintOption(Opt.ContentFormat, req.contentFormat));
+    if (req.query) for (const q of req.query) options.push({ number: Opt.UriQuery, value: Buffer.from(q, 'utf8') });
+    if (req.accept !== undefined) options.push(cachedUintOption(Opt.Accept, req.accept));
+    let sort = false;
+    if (req.options && req.options.length > 0) {
+      options.push(...req.options);
+      sort = true;
+    }
+    if (extra && extra.length > 0) {
+      options.push(...extra);
+      sort = true;
+    }
     return {
       type: req.nonConfirmable ? 'NON' : 'CON',
       code: req.method,
       mid: this.allocateMid(),
-      token: this.newToken(),
-      options: options.sort((a, b) => a.number - b.number),
+      token: EMPTY,
+      options: sort ? options.sort(byNumber) : options,
       payload,
     };
   }
@@ -555,6 +765,7 @@ export class CoapTransport {
   /**
    * One request message → its response message (piggybacked, separate, or NON). With `notify`,
    * a successful response carrying Observe keeps the token registered for notifications.
+   * A fresh token is drawn unless the message carries one (an active cancel reuses its observation's).
    */
   private exchange(
     peer: Peer,
@@ -562,57 +773,60 @@ export class CoapTransport {
     deadline: number,
     notify?: (msg: CoapMessage) => void,
     skipNotifications = false,
+    /** Resolve with the RequestResult of this request (further Block2 blocks fetched) instead of the message. */
+    asResultOf?: CoapRequest,
   ): Promise<CoapMessage> {
     if (!this.socket) return Promise.reject(new TransportClosedError());
     if (this.family === 'udp4' && peer.address.includes(':')) {
       return Promise.reject(new Error(`cannot reach IPv6 peer ${formatPeer(peer)} from an IPv4 socket`));
     }
-    const key = this.tokenKey(peer, msg.token);
-    if (this.exchanges.has(key)) return Promise.reject(new Error(`token ${msg.token.toString('hex')} is in use`));
-    const started = this.clock.now();
-    return new Promise((resolve, reject) => {
-      let done = false;
-      const deadlineTimer = this.clock.setTimeout(() => {
-        this.statsData.timeouts++;
-        ex.finish(new TimeoutError(`no response from ${formatPeer(peer)} within ${deadline - started} ms`, this.clock.now() - started));
-      }, Math.max(0, deadline - started));
-      const ex: Exchange = {
-        token: msg.token,
-        con: undefined,
-        notify: undefined,
-        skipNotifications,
-        finish: (result) => {
-          if (done) return;
-          done = true;
-          this.clock.clearTimeout(deadlineTimer);
-          if (ex.con) this.cancelCon(ex.con);
-          const observing = notify && !(result instanceof Error) && isSuccessCode(result.code) && hasOption(result, Opt.Observe);
-          if (observing) ex.notify = notify;
-          else if (this.exchanges.get(key) === ex) this.exchanges.delete(key);
-          if (result instanceof Error) reject(result);
-          else resolve(result);
-        },
-      };
-      this.exchanges.set(key, ex);
-      if (msg.type === 'NON') {
-        this.transmit(peer, msg);
-        return;
-      }
-      ex.con = this.sendCon(peer, msg, {
-        onAck: (ack) => {
-          ex.con = undefined;
-          if (ack.code !== Code.Empty) this.onExchangeResponse(ex, ack);
-        },
-        onReset: () => {
-          ex.con = undefined;
-          ex.finish(new ResetError(`${formatPeer(peer)} answered with RST`));
-        },
-        onGiveUp: () => {
-          ex.con = undefined;
-          ex.finish(new TimeoutError(`no ACK from ${formatPeer(peer)} after ${this.cfg.maxRetransmit} retransmissions`, this.clock.now() - started));
-        },
-      });
+    if (msg.token.length === 0) {
+      do msg.token = this.newToken();
+      while (this.exchanges.has(tokenId(msg.token)));
+    }
+    const id = tokenId(msg.token);
+    if (this.exchanges.has(id)) return Promise.reject(new Error(`token ${msg.token.toString('hex')} is in use`));
+    const ex = new Exchange(id, peerKeyOf(peer), peer, msg.token, this.clock.now(), deadline, notify, skipNotifications, asResultOf, this.exchangeHost);
+    this.exchanges.set(id, ex);
+    const promise = new Promise<CoapMessage>((resolve, reject) => {
+      ex.resolve = resolve as (value: CoapMessage | RequestResult) => void;
+      ex.reject = reject;
     });
+    if (msg.type === 'NON') {
+      this.transmit(peer, msg);
+      this.armDeadline(ex);
+    } else ex.con = this.sendCon(peer, msg, ex, ex);
+    return promise;
+  }
+
+  /** The exchange waits for a separate (or NON) response: only its deadline can end it now. */
+  private armDeadline(ex: Exchange): void {
+    if (ex.done) return;
+    this.timers.add(ex, Math.max(this.clock.now(), ex.deadline));
+  }
+
+  private expireExchange(ex: Exchange): void {
+    this.statsData.timeouts++;
+    this.finishExchange(ex, new TimeoutError(`no response from ${ex.peerKey} within ${ex.deadline - ex.started} ms`, this.clock.now() - ex.started));
+  }
+
+  /** Settles an exchange with its first response or a failure; no-op once settled. */
+  private finishExchange(ex: Exchange, result: CoapMessage | Error): void {
+    if (ex.done) return;
+    ex.done = true;
+    this.timers.remove(ex);
+    if (ex.con) this.cancelCon(ex.con);
+    ex.con = undefined;
+    const observing = ex.onNotify && !(result instanceof Error) && isSuccessCode(result.code) && hasOption(result, Opt.Observe);
+    if (observing) ex.notify = ex.onNotify;
+    else if (this.exchanges.get(ex.id) === ex) this.exchanges.delete(ex.id);
+    if (result instanceof Error) ex.reject(result);
+    else if (!ex.asResultOf) ex.resolve(result);
+    else if (!hasMoreBlocks(result)) ex.resolve(this.toResult(ex.peer, result, result.payload, ex.started));
+    else {
+      const first = result;
+      this.readRest(ex.peer, ex.asResultOf, first, ex.deadline).then((payload) => ex.resolve(this.toResult(ex.peer, first, payload, ex.started)), ex.reject);
+    }
   }
 
   private onExchangeResponse(ex: Exchange, msg: CoapMessage): void {
@@ -621,7 +835,7 @@ export class CoapTransport {
       return;
     }
     if (ex.notify) ex.notify(msg);
-    else if (!(ex.skipNotifications && hasOption(msg, Opt.Observe))) ex.finish(msg);
+    else if (!(ex.skipNotifications && hasOption(msg, Opt.Observe))) this.finishExchange(ex, msg);
   }
 
   private toResponse(peer: Peer, msg: CoapMessage, payload: Buffer): CoapResponse {
@@ -635,10 +849,23 @@ export class CoapTransport {
     };
   }
 
+  private toResult(peer: Peer, msg: CoapMessage, payload: Buffer, started: number): RequestResult {
+    return {
+      peer,
+      code: msg.code,
+      options: msg.options,
+      payload,
+      contentFormat: getUintOption(msg.options, Opt.ContentFormat),
+      observe: getUintOption(msg.options, Opt.Observe),
+      rtt: this.clock.now() - started,
+    };
+  }
+
   // ----- Message layer ----------------------------------------------------------------------
 
   private onDatagram(buf: Buffer, rinfo: dgram.RemoteInfo): void {
-    const peer: Peer = { address: canonicalAddress(rinfo.address), port: rinfo.port };
+    const address = rinfo.family === 'IPv4' ? rinfo.address : canonicalAddress(rinfo.address);
+    const peer: Peer = { address, port: rinfo.port };
     try {
       let msg: CoapMessage;
       try {
@@ -648,9 +875,10 @@ export class CoapTransport {
         return;
       }
       this.statsData.received++;
+      const peerKey = address.includes(':') ? `[${address}]:${rinfo.port}` : `${address}:${rinfo.port}`;
       if (msg.type === 'ACK' || msg.type === 'RST') {
-        this.traffic('in', peer, msg, buf.length);
-        this.onAckOrReset(peer, msg);
+        if (this.options.onTraffic) this.traffic('in', peer, msg, buf.length);
+        this.onAckOrReset(peerKey, msg);
         return;
       }
       if (msg.code === Code.Empty) {
@@ -659,7 +887,7 @@ export class CoapTransport {
         this.transmit(peer, this.emptyMessage('RST', msg.mid));
         return;
       }
-      const seenKey = `${formatPeer(peer)}#${msg.mid}`;
+      const seenKey = `${peerKey}#${msg.mid}`;
       const seen = this.seen.get(seenKey);
       if (seen) {
         this.statsData.duplicates++;
@@ -669,9 +897,9 @@ export class CoapTransport {
       }
       const entry: SeenMessage = { reply: undefined };
       this.seen.set(seenKey, entry, msg.type === 'CON' ? this.cfg.exchangeLifetimeMs : this.cfg.nonLifetimeMs);
-      this.traffic('in', peer, msg, buf.length);
+      if (this.options.onTraffic) this.traffic('in', peer, msg, buf.length);
       if (isRequestCode(msg.code)) this.onRequest(peer, msg, entry);
-      else this.onResponse(peer, msg, entry);
+      else this.onResponse(peer, peerKey, msg, entry);
     } catch (err) {
       this.statsData.internalErrors++;
       this.report(err as Error);
@@ -685,23 +913,40 @@ export class CoapTransport {
     if (header?.type === 'CON') this.transmit(peer, this.emptyMessage('RST', header.mid));
   }
 
-  private onAckOrReset(peer: Peer, msg: CoapMessage): void {
-    const key = `${formatPeer(peer)}#${msg.mid}`;
-    const pending = this.cons.get(key);
+  private onAckOrReset(peerKey: string, msg: CoapMessage): void {
+    const found = this.cons.get(msg.mid);
+    const pending = found && found.peerKey === peerKey ? found : undefined;
+    if (!pending && msg.type === 'RST') {
+      const key = `${peerKey}#${msg.mid}`;
+      const onReset = this.nonNotifications.get(key);
+      if (onReset) {
+        this.nonNotifications.delete(key);
+        this.callHook(onReset, undefined);
+        return;
+      }
+    }
     if (!pending) {
       this.statsData.unmatched++;
       return;
     }
     this.cancelCon(pending);
-    if (msg.type === 'RST') pending.onReset();
-    else pending.onAck(msg);
+    if (msg.type === 'RST') pending.handlers.onReset();
+    else pending.handlers.onAck(msg);
   }
 
   /** A separate response, a NON response, or a notification. */
-  private onResponse(peer: Peer, msg: CoapMessage, entry: SeenMessage): void {
+  private onResponse(peer: Peer, peerKey: string, msg: CoapMessage, entry: SeenMessage): void {
     // A response with a critical option we do not understand is rejected like an unknown one.
-    const known = firstBadCriticalOption(msg.options) === undefined;
-    const ex = known ? this.exchanges.get(this.tokenKey(peer, msg.token)) : undefined;
+    const known = msg.token.length === TOKEN_LENGTH && firstBadCriticalOption(msg.options) === undefined;
+    const found = known ? this.exchanges.get(tokenId(msg.token)) : undefined;
+    let ex = found && found.peerKey === peerKey ? found : undefined;
+    if (!ex && found?.notify && found.token.equals(msg.token)) {
+      // A notification of a live observation from a new address: the client moved (NAT
+      // rebinding, new port; lwm2m-protocol.md §19.20). Its 64-bit random token identifies it.
+      found.peer = peer;
+      found.peerKey = peerKey;
+      ex = found;
+    }
     if (!ex) this.statsData.unmatched++;
     if (msg.type === 'CON' || !ex) {
       // Unknown token: RST, also for NON, so that a peer still notifying a forgotten observation stops.
@@ -710,34 +955,55 @@ export class CoapTransport {
     if (ex) this.onExchangeResponse(ex, msg);
   }
 
-  private sendCon(peer: Peer, message: CoapMessage, handlers: Pick<PendingCon, 'onAck' | 'onReset' | 'onGiveUp'>): PendingCon {
+  /**
+   * Sends a CON and retransmits it (RFC 7252 §4.2) until its ACK or RST. With `exchange`, the
+   * request's deadline also ends it (one timer serves both).
+   */
+  private sendCon(peer: Peer, message: CoapMessage, handlers: ConHandlers, exchange?: Exchange): PendingCon {
     const bytes = serializeMessage(message);
     const timeoutMs = this.cfg.ackTimeoutMs * (1 + this.random() * (this.cfg.ackRandomFactor - 1));
-    const pending: PendingCon = { key: `${formatPeer(peer)}#${message.mid}`, peer, message, bytes, transmissions: 1, timeoutMs, timer: undefined, ...handlers };
-    this.cons.set(pending.key, pending);
+    const pending = new PendingCon(exchange?.peerKey ?? formatPeer(peer), peer, message, bytes, timeoutMs, handlers, exchange?.deadline ?? Infinity, this.clock.now());
+    this.cons.set(message.mid, pending);
     this.send(peer, bytes, message);
-    pending.timer = this.clock.setTimeout(() => this.retransmit(pending), timeoutMs);
+    this.armCon(pending, timeoutMs);
     return pending;
   }
 
-  private retransmit(p: PendingCon): void {
-    if (this.cons.get(p.key) !== p) return;
+  private armCon(p: PendingCon, retransmitInMs: number): void {
+    const now = this.clock.now();
+    this.timers.add(p, now + Math.max(0, Math.min(retransmitInMs, p.deadline - now)));
+  }
+
+  private onConTimer(p: PendingCon): void {
+    if (this.cons.get(p.message.mid) !== p) return;
+    if (this.clock.now() >= p.deadline && p.handlers instanceof Exchange) {
+      this.cons.delete(p.message.mid);
+      p.handlers.con = undefined;
+      this.expireExchange(p.handlers);
+      return;
+    }
+    if (this.clock.now() < p.nextTransmission) {
+      // Woken for a deadline that has not come (clock adjustments): wait for the retransmission.
+      this.armCon(p, p.nextTransmission - this.clock.now());
+      return;
+    }
     if (p.transmissions > this.cfg.maxRetransmit) {
-      this.cons.delete(p.key);
+      this.cons.delete(p.message.mid);
       this.statsData.timeouts++;
-      p.onGiveUp();
+      p.handlers.onGiveUp();
       return;
     }
     p.transmissions++;
     p.timeoutMs *= 2;
+    p.nextTransmission = this.clock.now() + p.timeoutMs;
     this.statsData.retransmissions++;
     this.send(p.peer, p.bytes, p.message, { retransmission: true });
-    p.timer = this.clock.setTimeout(() => this.retransmit(p), p.timeoutMs);
+    this.armCon(p, p.timeoutMs);
   }
 
   private cancelCon(p: PendingCon): void {
-    this.clock.clearTimeout(p.timer);
-    if (this.cons.get(p.key) === p) this.cons.delete(p.key);
+    this.timers.remove(p);
+    if (this.cons.get(p.message.mid) === p) this.cons.delete(p.message.mid);
   }
 
   /** Serializes and sends; returns the datagram. */
@@ -749,13 +1015,47 @@ export class CoapTransport {
 
   private send(peer: Peer, bytes: Buffer, msg: CoapMessage, flags?: { retransmission: true }): void {
     if (!this.socket) return;
-    this.socket.send(bytes, peer.port, socketAddress(peer.address, this.family));
+    // Datagrams leave together at the end of this event-loop turn (see flush()).
+    this.outbox.push(bytes, peer);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
     this.statsData.sent++;
     this.traffic('out', peer, msg, bytes.length, flags);
   }
 
+  /** Datagrams to send, as (bytes, peer) pairs. */
+  private outbox: (Buffer | Peer)[] = [];
+  private flushScheduled = false;
+
+  /**
+   * Sends what this event-loop turn produced, back to back. Measured on loopback with 64
+   * requests in flight: sending each datagram the moment it is ready made the peer wake up
+   * for nearly every datagram (on this VM a wake-up costs more than the CoAP processing);
+   * letting the turn's datagrams leave together raised Read round trips by ~40 % and cut the
+   * responder's CPU per request by a third. The delay is one turn of the loop (microseconds
+   * when idle), never a timer.
+   */
+  private flush(): void {
+    this.flushScheduled = false;
+    const out = this.outbox;
+    this.outbox = [];
+    const socket = this.socket;
+    if (!socket) return;
+    for (let i = 0; i < out.length; i += 2) {
+      const peer = out[i + 1] as Peer;
+      socket.send(out[i] as Buffer, peer.port, socketAddress(peer.address, this.family));
+    }
+  }
+
   private traffic(direction: 'in' | 'out', peer: Peer, message: CoapMessage, size: number, flags?: { duplicate?: boolean; retransmission?: boolean }): void {
-    if (this.options.onTraffic) this.callHook(this.options.onTraffic, { time: this.clock.now(), direction, peer, message, size, ...flags });
+    const hook = this.options.onTraffic;
+    if (!hook) return;
+    const event: TrafficEvent = { time: this.clock.now(), direction, peer, message, size };
+    if (flags?.duplicate) event.duplicate = true;
+    if (flags?.retransmission) event.retransmission = true;
+    this.callHook(hook, event);
   }
 
   private emptyMessage(type: 'ACK' | 'RST', mid: number): CoapMessage {
@@ -772,13 +1072,11 @@ export class CoapTransport {
     return this.tokenPool.subarray(this.tokenPos - TOKEN_LENGTH, this.tokenPos);
   }
 
+  /** The next Message ID not used by one of our CONs still awaiting its ACK. */
   private allocateMid(): number {
-    this.nextMid = (this.nextMid + 1) & 0xffff;
+    do this.nextMid = (this.nextMid + 1) & 0xffff;
+    while (this.cons.has(this.nextMid));
     return this.nextMid;
-  }
-
-  private tokenKey(peer: Peer, token: Buffer): string {
-    return `${formatPeer(peer)}/${token.toString('hex')}`;
   }
 
   /** Runs a user hook; its exceptions are counted and reported, never thrown into the socket handler. */
@@ -800,6 +1098,42 @@ export class CoapTransport {
   }
 
   // ----- Server role ------------------------------------------------------------------------
+
+  /**
+   * Server-side Observe (RFC 7641 §4.2; lwm2m-protocol.md §2): sends a notification of an
+   * observation this endpoint accepted earlier — a response with the observation's `token`, a new
+   * MID, and the Observe option the caller puts in `response.options` (none for a final error
+   * notification). The payload is sent as is (no Block2 shaping).
+   * - CON: resolves on the ACK; rejects with ResetError when the observer answers RST (it no
+   *   longer wants the observation), TimeoutError after MAX_RETRANSMIT, TransportClosedError.
+   * - NON: resolves once sent; an RST answering it within NON_LIFETIME calls `onReset`.
+   */
+  notify(peer: Peer, token: Uint8Array, response: OutgoingResponse, options: { confirmable?: boolean; onReset?: () => void } = {}): Promise<void> {
+    if (!this.socket) return Promise.reject(new TransportClosedError());
+    const opts = [...(response.options ?? [])];
+    if (response.contentFormat !== undefined) opts.push(uintOption(Opt.ContentFormat, response.contentFormat));
+    const msg: CoapMessage = {
+      type: options.confirmable ? 'CON' : 'NON',
+      code: response.code,
+      mid: this.allocateMid(),
+      token: Buffer.from(token),
+      options: opts.sort((a, b) => a.number - b.number),
+      payload: response.payload ? Buffer.from(response.payload) : EMPTY,
+    };
+    if (msg.type === 'NON') {
+      if (options.onReset) this.nonNotifications.set(`${formatPeer(peer)}#${msg.mid}`, options.onReset, this.cfg.nonLifetimeMs);
+      this.transmit(peer, msg);
+      return Promise.resolve();
+    }
+    const started = this.clock.now();
+    return new Promise((resolve, reject) => {
+      this.sendCon(peer, msg, {
+        onAck: () => resolve(),
+        onReset: () => reject(new ResetError(`${formatPeer(peer)} answered the notification with RST`)),
+        onGiveUp: () => reject(new TimeoutError(`no ACK from ${formatPeer(peer)} for a notification after ${this.cfg.maxRetransmit} retransmissions`, this.clock.now() - started)),
+      });
+    });
+  }
 
   private onRequest(peer: Peer, msg: CoapMessage, entry: SeenMessage): void {
     const result = this.answer(peer, msg);
@@ -881,7 +1215,7 @@ export class CoapTransport {
       options: shaped.options.sort((a, b) => a.number - b.number),
       payload: shaped.payload,
     };
-    if (msg.type === 'CON') this.sendCon(peer, msg, { onAck: () => {}, onReset: () => {}, onGiveUp: () => {} });
+    if (msg.type === 'CON') this.sendCon(peer, msg, NO_HANDLERS);
     else if (msg.type === 'ACK') entry.reply = this.transmit(peer, msg);
     else this.transmit(peer, msg);
   }

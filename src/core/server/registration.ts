@@ -76,6 +76,8 @@ export interface RegisterParams {
 /** A valid Update request; absent fields are unchanged. */
 export interface UpdateParams {
   lifetime?: number;
+  /** A `Q` flag in the Update (tolerated; queue mode is otherwise fixed at Register for 1.1+). */
+  queueMode?: true;
   binding?: string;
   sms?: string;
   extraParams: Record<string, string | null>;
@@ -123,13 +125,25 @@ function readLinks(payload: Uint8Array, contentFormat: number | undefined): Link
     throw bad(`the payload must be link format (40), not content format ${contentFormat}`);
   }
   const linkText = Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength).toString('utf8');
+  // Fleets register with the same few payloads: the (immutable) result is shared.
+  const cached = linkCache.get(linkText);
+  if (cached) return cached;
+  let info: LinkInfo;
   try {
     const links = readRegistrationLinks(linkText);
-    return { rootPath: links.rootPath, objects: links.objects, contentFormats: links.contentFormats, linkText, linkProblems: links.problems };
+    info = { rootPath: links.rootPath, objects: links.objects, contentFormats: links.contentFormats, linkText, linkProblems: links.problems };
   } catch (err) {
     throw bad(`the payload is not link format: ${(err as Error).message}`);
   }
+  if (linkText.length <= 4096) {
+    if (linkCache.size >= 256) linkCache.clear();
+    linkCache.set(linkText, info);
+  }
+  return info;
 }
+
+/** Register/Update payloads read recently (bounded; cleared when full). */
+const linkCache = new Map<string, LinkInfo>();
 
 function extras(params: Map<string, string | null>, known: readonly string[]): Record<string, string | null> {
   const out: Record<string, string | null> = {};
@@ -177,7 +191,9 @@ export function parseRegister(
 export function parseUpdate(query: readonly string[], payload: Uint8Array, contentFormat: number | undefined): UpdateParams {
   const params = readQuery(query);
   for (const name of ['ep', 'lwm2m']) if (params.has(name)) throw bad(`"${name}" is not allowed in an Update`);
-  const update: UpdateParams = { extraParams: extras(params, ['lt', 'b', 'sms']) };
+  if (params.has('Q') && params.get('Q') !== null) throw bad('the queue mode flag "Q" takes no value');
+  const update: UpdateParams = { extraParams: extras(params, ['lt', 'b', 'sms', 'Q']) };
+  if (params.has('Q')) update.queueMode = true;
   const lifetime = readLifetime(params);
   if (lifetime !== undefined) update.lifetime = lifetime;
   const binding = readBinding(params);

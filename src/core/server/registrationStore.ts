@@ -41,7 +41,20 @@ export class RegistrationStore extends TypedEmitter<RegistrationStoreEvents> {
     super();
     this.clock = options.clock ?? systemClock;
     this.graceMs = options.graceMs ?? 10_000;
-    this.newId = options.newId ?? (() => randomBytes(6).toString('hex'));
+    this.newId = options.newId ?? (() => this.randomId());
+  }
+
+  private idPool: Buffer = Buffer.alloc(0);
+  private idPos = 0;
+
+  /** 12 random hex digits, cut from a pool refilled 512 ids at a time (one randomBytes call each). */
+  private randomId(): string {
+    if (this.idPos + 6 > this.idPool.length) {
+      this.idPool = randomBytes(6 * 512);
+      this.idPos = 0;
+    }
+    this.idPos += 6;
+    return this.idPool.toString('hex', this.idPos - 6, this.idPos);
   }
 
   get size(): number {
@@ -111,8 +124,8 @@ export class RegistrationStore extends TypedEmitter<RegistrationStoreEvents> {
       lifetime,
       binding,
       sms: params.sms ?? previous.sms,
-      // 1.0 carries queue mode in the binding; 1.1+ only in the Register's Q flag.
-      queueMode: previous.lwm2mVersion === '1.0' ? binding.includes('Q') : previous.queueMode,
+      // 1.0 carries queue mode in the binding; 1.1+ in the Register's Q flag (a Q in an Update is tolerated and turns it on).
+      queueMode: params.queueMode || (previous.lwm2mVersion === '1.0' ? binding.includes('Q') : previous.queueMode),
       extraParams: { ...previous.extraParams, ...params.extraParams },
       ...(links
         ? { rootPath: links.rootPath, objects: links.objects, contentFormats: links.contentFormats, linkText: links.linkText, linkProblems: links.linkProblems }

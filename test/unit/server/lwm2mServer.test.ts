@@ -114,6 +114,26 @@ describe('Lwm2mServer', () => {
       assert.equal(server.registrations().length, 1);
     });
 
+    it('takes Update and De-register from coap-client-notls, and answers its malformed requests', async () => {
+      await start();
+      const log = events();
+      await coapClient(['-m', 'post', '-t', '40', '-e', '</3/0>', `coap://127.0.0.1:${port}/rd?ep=lc&lt=60&lwm2m=1.1`]);
+      const update = await coapClient(['-v', '6', '-m', 'post', `coap://127.0.0.1:${port}/rd/id1?lt=99&b=U`]);
+      assert.match(update.stdout, /c:2\.04/);
+      assert.equal(server.registration('lc')!.lifetime, 99);
+      const badOption = await coapClient(['-m', 'post', '-O', '65001,x', `coap://127.0.0.1:${port}/rd/id1`]);
+      assert.match(badOption.stderr, /^4\.02\b/, 'an unknown critical option');
+      const badMethod = await coapClient(['-m', 'put', `coap://127.0.0.1:${port}/rd/id1`]);
+      assert.match(badMethod.stderr, /^4\.05\b/);
+      const badLifetime = await coapClient(['-m', 'post', `coap://127.0.0.1:${port}/rd/id1?lt=abc`]);
+      assert.match(badLifetime.stderr, /^4\.00 /);
+      const gone = await coapClient(['-v', '6', '-m', 'delete', `coap://127.0.0.1:${port}/rd/id1`]);
+      assert.match(gone.stdout, /c:2\.02/);
+      const again = await coapClient(['-m', 'delete', `coap://127.0.0.1:${port}/rd/id1`]);
+      assert.match(again.stderr, /^4\.04\b/);
+      assert.deepEqual(log, ['registered lc', 'updated lc', 'deregistered lc']);
+    });
+
     it('answers 4.00 for a missing endpoint, 4.12 for a bad version, 4.05 / 4.04 for other requests', async () => {
       await start();
       const d = await device();
@@ -226,7 +246,11 @@ describe('Lwm2mServer', () => {
       assert.equal(res.format, 0);
       assert.equal(Buffer.from(res.payload).toString(), 'Open Mobile Alliance');
       assert.ok(res.rtt >= 0);
-      assert.equal(res.decoded, undefined, 'no decoder configured');
+      assert.deepEqual(
+        res.decoded?.records.map((r) => [r.path.toString(), r.type, r.value]),
+        [['/3/0/0', 'string', 'Open Mobile Alliance']],
+        'decoded with the codec registry and the bundled models',
+      );
     });
 
     it('accepts a separate response', async () => {
