@@ -7,7 +7,7 @@
 // Mechanism (the one VS Code's own browser integration tests use): code-server runs with the
 // smoke-test driver enabled; the workbench URL carries extensionDevelopmentPath and
 // extensionTestsPath in its `payload`; the page exposes codeAutomationLog/codeAutomationExit.
-import { mkdtempSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { format } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -104,5 +104,6 @@ try {
 } finally {
   await browser.close().catch(() => {});
   await server.stop();
+  if (exitCode === 0) rmSync(scratch, { recursive: true, force: true }); // kept on failure, for the screenshot
 }
 process.exit(exitCode);

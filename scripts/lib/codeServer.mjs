@@ -1,7 +1,7 @@
 // Starts code-server (a real VS Code served to a browser) and Debian's Chromium through
 // playwright-core. Used by the extension-host test launcher, the UI tests and `npm start`.
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeServerEntry, node24Bin, chromiumPath } from './env.mjs';
@@ -73,7 +73,8 @@ export async function startCodeServer(options = {}) {
     extensionsDir,
     process: child,
     async stop() {
-      if (child.exitCode !== null) return;
+      const removeHome = () => rmSync(home, { recursive: true, force: true });
+      if (child.exitCode !== null) return removeHome();
       child.kill('SIGTERM');
       await new Promise((r) => {
         const t = setTimeout(() => {
@@ -85,6 +86,7 @@ export async function startCodeServer(options = {}) {
           r();
         });
       });
+      removeHome();
     },
   };
 }
@@ -106,7 +108,7 @@ export async function installVsix(vsixPath, extensionsDir, userDataDir) {
 export async function launchChromium({ headless = true, viewport = { width: 1400, height: 900 } } = {}) {
   const { chromium } = await import('playwright-core');
   const profile = mkdtempSync(join(tmpdir(), 'lwm2m-chromium-'));
-  return chromium.launchPersistentContext(profile, {
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: chromiumPath,
     headless,
     viewport,
@@ -121,4 +123,7 @@ export async function launchChromium({ headless = true, viewport = { width: 1400
       '--disable-dev-shm-usage',
     ],
   });
+  // The profile is thrown away with the browser.
+  context.once('close', () => rmSync(profile, { recursive: true, force: true }));
+  return context;
 }

@@ -2,7 +2,7 @@
 // cannot be downloaded (these machines, CI), it is pointed at our launcher, which runs the same
 // suite in code-server. Set VSCODE_EXECUTABLE to use a desktop VS Code you have instead.
 import { runTests } from '@vscode/test-electron';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -19,6 +19,8 @@ async function main(): Promise<void> {
   } catch (err) {
     console.error(`extension-host tests failed: ${err instanceof Error ? err.message : String(err)}`);
     process.exit(1);
+  } finally {
+    rmSync(workspace, { recursive: true, force: true });
   }
 }
 

@@ -1,7 +1,7 @@
 // Shared plumbing for UI tests: package the extension, install the .vsix into a fresh
 // code-server, open the workbench in Debian's Chromium, and save screenshots under test-results/.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -64,6 +64,7 @@ export async function openWorkbench(options: { settings?: Record<string, unknown
     async close() {
       await browser.close().catch(() => undefined);
       await server.stop();
+      rmSync(scratch, { recursive: true, force: true });
     },
   };
 }

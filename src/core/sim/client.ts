@@ -37,6 +37,7 @@ import type { ModelLookup } from '../model/types';
 import type { Lwm2mRecord, Value } from '../node';
 import { Lwm2mPath, PathError } from '../path';
 import { TypedEmitter } from '../server/events';
+import { parseExecuteArguments } from '../server/execute';
 import { AttributeStore, formatAttributes, parseAttributeQuery, type Attributes } from './attributes';
 import type { ObservationEndReason, SimEvent, SimEventBody, SimulatedClientEvents, UpdateReason } from './events';
 import { DEFAULT_SSID, initialObjects, instanceDefaults, simulateStep, type DeviceInfo } from './objects';
@@ -177,21 +178,12 @@ function requestPath(segments: readonly string[]): Lwm2mPath {
   }
 }
 
-/** Execute arguments (lwm2m-protocol.md §6.7); throws 4.00 when malformed. */
+/** Execute arguments (lwm2m-protocol.md §6.7), with the server's parser; throws 4.00 when malformed. */
 export function checkExecuteArguments(text: string): void {
-  if (text === '') return;
-  const ARG = /^[0-9](='[\x20\x21\x23-\x26\x28-\x5b\x5d-\x7e]*')?$/;
-  let i = 0;
-  while (i <= text.length) {
-    let j = i;
-    let quoted = false;
-    while (j < text.length && (quoted || text[j] !== ',')) {
-      if (text[j] === "'") quoted = !quoted;
-      j++;
-    }
-    const part = text.slice(i, j);
-    if (!ARG.test(part)) throw new SimError(Code.BadRequest, `execute argument "${part}" is not DIGIT or DIGIT='text'`);
-    i = j + 1;
+  try {
+    parseExecuteArguments(text);
+  } catch (err) {
+    throw new SimError(Code.BadRequest, err instanceof Error ? err.message : String(err));
   }
 }
 
