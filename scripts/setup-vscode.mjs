@@ -7,10 +7,10 @@
 //   - Node 24 (code-server's requirement) and code-server, from the npm registry, cached under
 //     the ignored .vscode-test/ folder.
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join, delimiter } from 'node:path';
+import { mkdirSync, realpathSync, rmSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import {
-  cacheDir, codeServerPrefix, CODE_SERVER_VERSION, NODE24_VERSION, node24Dir, haveNode24, haveCodeServer, haveChromium, chromiumPath,
+  cacheDir, codeServerPrefix, CODE_SERVER_VERSION, NODE24_VERSION, node24Dir, node24Bin, haveNode24, haveCodeServer, haveChromium, chromiumPath,
 } from './lib/env.mjs';
 
 const DEBIAN_PACKAGES = ['chromium', 'libkrb5-dev', 'libcoap3-bin'];
@@ -32,9 +32,32 @@ export function ensureDebianPackages(packages = DEBIAN_PACKAGES) {
   }
 }
 
-function npm(args, env = process.env) {
+/** The npm CLI script of the npm on PATH (or of the npm that runs us), to start it with another Node. */
+function npmCliPath() {
+  const fromEnv = process.env.npm_execpath;
+  if (fromEnv && /npm-cli\.js$/.test(fromEnv)) return fromEnv;
+  const r = spawnSync('sh', ['-c', 'command -v npm'], { encoding: 'utf8' });
+  if (r.status !== 0 || !r.stdout.trim()) throw new Error('npm is not on PATH');
+  return realpathSync(r.stdout.trim());
+}
+
+/**
+ * Runs npm. With `node`, npm itself and every script it starts run on that Node: PATH leads with
+ * its folder and the npm_* / NODE variables of an enclosing `npm test` (which name Node 20) are
+ * dropped.
+ */
+function npm(args, { node, env: extra = {} } = {}) {
   console.log(`[setup] npm ${args.join(' ')}`);
-  const r = spawnSync('npm', args, { stdio: ['ignore', 'inherit', 'inherit'], env });
+  let env = process.env;
+  let cmd = 'npm';
+  let argv = args;
+  if (node) {
+    env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_/i.test(k) && k !== 'NODE'));
+    env.PATH = `${dirname(node)}${delimiter}${process.env.PATH}`;
+    cmd = node;
+    argv = [npmCliPath(), ...args];
+  }
+  const r = spawnSync(cmd, argv, { stdio: ['ignore', 'inherit', 'inherit'], env: { ...env, ...extra } });
   if (r.status !== 0) throw new Error(`npm ${args[0]} failed with exit code ${r.status}`);
 }
 
@@ -52,12 +75,10 @@ export function setup({ needChromium = false } = {}) {
     rmSync(codeServerPrefix, { recursive: true, force: true });
     // code-server's native modules must build against Node 24's headers, and its install
     // scripts must run (npm 11 blocks dependency scripts unless allowed).
-    const env = {
-      ...process.env,
-      PATH: `${join(node24Dir, 'bin')}${delimiter}${process.env.PATH}`,
-      npm_config_nodedir: node24Dir,
-    };
-    npm(['install', '-g', '--prefix', codeServerPrefix, '--dangerously-allow-all-scripts', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], env);
+    npm(['install', '-g', '--prefix', codeServerPrefix, '--dangerously-allow-all-scripts', '--no-audit', '--no-fund', `code-server@${CODE_SERVER_VERSION}`], {
+      node: node24Bin,
+      env: { npm_config_nodedir: node24Dir },
+    });
     if (!haveCodeServer()) throw new Error('code-server did not install completely (see the npm output above)');
     console.log(`[setup] code-server ${CODE_SERVER_VERSION} ready in ${((Date.now() - started) / 1000).toFixed(0)} s`);
   }

@@ -12,7 +12,8 @@
  * {path, name?, type, value, time?, modelled?, readings?}).
  *
  * Events: {"event": NAME, "time": ISO, ...}
- *   listening          {address, port, family}                   always the first line
+ *   listening          {address, port, family, securePort?}      always the first line; securePort: the
+ *                      CoAPS (DTLS/PSK) port, when --dtls-port / --psk / --credentials turn it on
  *   registered         {endpoint, registration: REG}
  *   updated            {endpoint, registration: REG}
  *   deregistered       {endpoint, registrationId}
@@ -60,7 +61,7 @@
  *
  * REG    {id, endpoint, address, lifetime, lwm2mVersion, binding, queueMode, sms?, rootPath,
  *         objects: [{id, version?, instances}], contentFormats, extraParams, registeredAt,
- *         lastUpdate, expiresAt}
+ *         lastUpdate, expiresAt, security: "NoSec" | "PSK", pskIdentity?}
  * OBS    {id, path, paths, composite, format}
  * QUEUED {id, operation, method, path, state, enqueuedAt, expiresAt}
  * ERR    {name, message, ...}: ResponseCodeError adds code, meaning, diagnostic;
@@ -68,6 +69,7 @@
  *        UsageError (a malformed command), ClientNotFoundError, TimeoutError, QueueTimeoutError, …
  */
 
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
@@ -79,7 +81,7 @@ import type { ModelRegistry } from '../core/model';
 import type { Lwm2mRecord } from '../core/node';
 import { Lwm2mPath } from '../core/path';
 import { ResponseCodeError, ResponseDecodeError } from '../core/server/errors';
-import { Lwm2mServer, type Lwm2mResponse, type QueuedRequestInfo, type ServerObservation } from '../core/server/lwm2mServer';
+import { Lwm2mServer, type Lwm2mDtlsOptions, type PskCredential, type Lwm2mResponse, type QueuedRequestInfo, type ServerObservation } from '../core/server/lwm2mServer';
 import { objectVersions, type Registration } from '../core/server/registration';
 import { formatTrafficEntry, summarizeTrafficEntry } from '../core/server/traffic';
 import { CliError, collect, formatOption, loadModels, type CliIo } from './common';
@@ -91,6 +93,9 @@ interface ServeOptions {
   bootstrapConfig?: string;
   models: string[];
   traffic?: boolean;
+  dtlsPort?: string;
+  psk: string[];
+  credentials?: string;
 }
 
 /** A command line that cannot be run as written. */
@@ -115,7 +120,15 @@ export function registerServe(program: Command, io: CliIo, input?: Readable): vo
     .option('--bootstrap-config <file>', 'bootstrap configurations (JSON); starts the bootstrap server')
     .option('-m, --models <dir>', 'load DDF object models (*.xml) from this directory; repeatable', collect, [])
     .option('--traffic', 'print a traffic event for every CoAP message')
-    .addHelpText('after', '\nExample:\n  lwm2m-workbench serve --port 5683\n  > read urn:dev:1 /3/0\n  > observe urn:dev:1 /3303/0/5700')
+    .option('--dtls-port <port>', 'UDP port for CoAPS, DTLS 1.2 with PSK (default 5684 when credentials are given; off otherwise)')
+    .option('--psk <identity:hexkey[@endpoint]>', 'a PSK credential for CoAPS; the endpoint defaults to the identity; repeatable', collect, [])
+    .option('--credentials <file>', 'PSK credentials for CoAPS (JSON: [{"identity", "key" (hex), "endpoint"?}])')
+    .addHelpText(
+      'after',
+      '\nExamples:\n  lwm2m-workbench serve --port 5683\n  > read urn:dev:1 /3/0\n  > observe urn:dev:1 /3303/0/5700\n' +
+        '  lwm2m-workbench serve --psk urn:dev:1:00112233445566778899aabbccddeeff   (CoAPS on 5684 too)\n' +
+        '  lwm2m-workbench serve --dtls-port 5684 --psk id-1:0a0b0c@urn:dev:1 --credentials creds.json',
+    )
     .action(async (opts: ServeOptions) => {
       await serve(opts, io, input ?? process.stdin);
     });
@@ -154,7 +167,8 @@ async function run(opts: ServeOptions, io: CliIo, input: Readable, port: number,
   const print = (obj: Json) => io.stdout(JSON.stringify(obj) + '\n');
   const event = (name: string, fields: Json = {}) => print({ event: name, time: new Date().toISOString(), ...fields });
 
-  const server = new Lwm2mServer({ models });
+  const dtls = await dtlsOptions(opts);
+  const server = new Lwm2mServer({ models, dtls });
   wireEvents(server, models, event, !!opts.traffic);
   try {
     await server.start({ port, address: opts.bind });
@@ -163,7 +177,8 @@ async function run(opts: ServeOptions, io: CliIo, input: Readable, port: number,
     throw new CliError((err as Error).message, 1);
   }
   const bound = server.address()!;
-  event('listening', { address: bound.address, port: bound.port, family: bound.family });
+  const secure = server.secureAddress();
+  event('listening', { address: bound.address, port: bound.port, family: bound.family, ...(secure ? { securePort: secure.port } : {}) });
 
   let bootstrap: BootstrapServer | undefined;
   if (bootstrapPort !== undefined || opts.bootstrapConfig !== undefined) {
@@ -204,6 +219,58 @@ async function run(opts: ServeOptions, io: CliIo, input: Readable, port: number,
   // Replies of commands cut short by the stop (TransportClosedError) are printed before `stopped`.
   await Promise.allSettled([...running]);
   event('stopped');
+}
+
+/**
+ * `--psk IDENTITY:HEXKEY[@ENDPOINT]`. Identities and endpoints may contain colons (urn:imei:…):
+ * the key is the first `:HEX` that ends the text or is followed by `@`.
+ */
+export function parsePskOption(text: string): PskCredential {
+  const m = /^(.+?):([0-9a-fA-F]+)(?:@(.*))?$/s.exec(text);
+  if (!m) throw new CliError(`--psk ${JSON.stringify(text)}: expected IDENTITY:HEXKEY[@ENDPOINT]`, 2);
+  const cred: PskCredential = { identity: m[1]!, key: hexKey(m[2]!, `--psk ${JSON.stringify(text)}`) };
+  if (m[3] !== undefined) {
+    if (m[3] === '') throw new CliError(`--psk ${JSON.stringify(text)}: the endpoint after @ is empty`, 2);
+    cred.endpoint = m[3];
+  }
+  return cred;
+}
+
+function hexKey(text: string, where: string): Buffer {
+  if (!/^(?:[0-9a-fA-F]{2})+$/.test(text)) throw new CliError(`${where}: the key must be an even number of hex digits`, 2);
+  return Buffer.from(text, 'hex');
+}
+
+/** `--credentials FILE`: [{identity, key (hex), endpoint?}]. */
+async function loadCredentials(file: string): Promise<PskCredential[]> {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(await readFile(file, 'utf8'));
+  } catch (err) {
+    throw new CliError(`--credentials ${file}: ${(err as Error).message}`, 2);
+  }
+  if (!Array.isArray(doc)) throw new CliError(`--credentials ${file}: expected a JSON array of {identity, key, endpoint?}`, 2);
+  return doc.map((entry: unknown, i) => {
+    const e = entry as Record<string, unknown>;
+    const where = `--credentials ${file} [${i}]`;
+    if (typeof e !== 'object' || e === null || typeof e.identity !== 'string' || e.identity === '' || typeof e.key !== 'string') {
+      throw new CliError(`${where}: expected {identity: string, key: hex string, endpoint?: string}`, 2);
+    }
+    if (e.endpoint !== undefined && (typeof e.endpoint !== 'string' || e.endpoint === '')) throw new CliError(`${where}: endpoint must be a non-empty string`, 2);
+    const cred: PskCredential = { identity: e.identity, key: hexKey(e.key, where) };
+    if (typeof e.endpoint === 'string') cred.endpoint = e.endpoint;
+    return cred;
+  });
+}
+
+/** CoAPS options from --dtls-port / --psk / --credentials; undefined when none is given. */
+async function dtlsOptions(opts: ServeOptions): Promise<Lwm2mDtlsOptions | undefined> {
+  const credentials = [...(opts.credentials !== undefined ? await loadCredentials(opts.credentials) : []), ...opts.psk.map(parsePskOption)];
+  if (opts.dtlsPort === undefined && credentials.length === 0) return undefined;
+  const port = opts.dtlsPort !== undefined ? portOption(opts.dtlsPort, '--dtls-port') : 5684;
+  // A later credential for the same identity wins (--psk after --credentials).
+  const byIdentity = new Map(credentials.map((c) => [c.identity, c]));
+  return { port, address: opts.bind, credentials: [...byIdentity.values()] };
 }
 
 /** Starts the bootstrap server (src/core/bootstrap); on failure an error event, and the LwM2M server runs on without it. */
@@ -612,7 +679,9 @@ export function registrationJson(r: Registration): Json {
     registeredAt: new Date(r.registeredAt).toISOString(),
     lastUpdate: new Date(r.lastUpdate).toISOString(),
     expiresAt: new Date(r.expiresAt).toISOString(),
+    security: r.security,
   });
+  if (r.pskIdentity !== undefined) out.pskIdentity = r.pskIdentity;
   return out;
 }
 

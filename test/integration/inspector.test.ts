@@ -482,7 +482,10 @@ describe('Payload inspector', function () {
   });
 
   describe('performance', () => {
-    it('opens a 1 MB TLV (18 k instances, 126 k values) and renders it in under 1 s', async function () {
+    // The 1 s goal is measured and printed here, not asserted: these machines are shared and noisy
+    // (performance is measured, not asserted in tests). The test asserts that a 1 MB payload opens
+    // completely, crosses as binary and renders every row.
+    it('opens a 1 MB TLV (18 k instances, 126 k values) and renders it (time printed)', async function () {
       this.timeout(120_000);
       const instances: TlvInput[] = [];
       const f32 = (x: number) => {
@@ -534,13 +537,8 @@ describe('Payload inspector', function () {
         assert.equal(rendered.typedArrays, true, 'bulk data crosses as binary');
         await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       }
-      // The goal is 1 s. On a shared machine the CPU share shrinks with the load, so the limit
-      // grows with it (LWM2M_INSPECTOR_1MB_LIMIT_MS overrides).
-      const load = loadavg()[0]! / cpus().length;
-      const limit = Number(process.env.LWM2M_INSPECTOR_1MB_LIMIT_MS || Math.round(1000 * Math.max(1, load)));
       const best = Math.min(...times);
-      console.log(`      best ${best} ms of ${times.join(', ')} ms (load ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores, limit ${limit} ms)`);
-      assert.ok(best < limit, `opened in ${best} ms (limit ${limit} ms)`);
+      console.log(`      best ${best} ms of ${times.join(', ')} ms (goal 1000 ms; load ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores)`);
     });
   });
 });

@@ -19,7 +19,13 @@
  * - requests still go to the address of the last Register/Update, not to the address a
  *   notification came from (a client behind a rebinding NAT is reached after its next Update);
  * - after stop()/start() queue-mode clients count as awake until they next send something;
- * - DTLS (src/core/dtls) is not wired in, so `ep` cannot be taken from a PSK identity.
+ *
+ * CoAPS (issue 7, part of item 2): with the `dtls` option, start() also runs a second
+ * CoapTransport over a DtlsServer (src/core/dtls, via datagramSocket) sharing the registration
+ * store. A client registering over it is recorded with `security: 'PSK'` and its identity;
+ * its identity must be bound to its endpoint name (else 4.03), its Update / De-register / Send
+ * must come over a session with the same identity, and downlinks to it go out through the DTLS
+ * session of its address.
  */
 
 import { codecRegistry, detectFormat, type CodecRegistry } from '../codec/registry';
@@ -45,6 +51,7 @@ import {
 import { ContentFormat, formatName } from '../contentFormat';
 import { createModelRegistry } from '../model/bundled';
 import type { ModelLookup } from '../model/types';
+import { DtlsServer, datagramSocket, type CipherSuiteName, type DtlsServerOptions } from '../dtls';
 import type { Lwm2mRecord } from '../node';
 import { Lwm2mPath } from '../path';
 import { attributeQuery, parseAttributes, type AttributeUpdate } from './attributes';
@@ -76,12 +83,38 @@ import type {
   WriteOptions,
   WriteResponse,
 } from './operations';
-import { objectVersions, parseRegister, parseUpdate, SUPPORTED_LWM2M_VERSIONS, type RegisterParams, type Registration } from './registration';
+import { objectVersions, parseRegister, parseUpdate, SUPPORTED_LWM2M_VERSIONS, type Channel, type RegisterParams, type Registration } from './registration';
 import { RegistrationStore } from './registrationStore';
 import { TrafficLog, type TrafficEntry } from './traffic';
 
 export type * from './operations';
 export type { QueuedRequestInfo } from './downlinkQueue';
+
+/** A pre-shared key and the endpoint name it may register (default: the identity). */
+export interface PskCredential {
+  identity: string;
+  key: Uint8Array;
+  endpoint?: string;
+}
+
+/** What a PSK lookup returns: a key (bound to the endpoint named like the identity), or a key with its endpoint. */
+export type PskLookupResult = Uint8Array | { key: Uint8Array; endpoint?: string } | undefined;
+
+/** CoAPS beside CoAP (see the module comment). */
+export interface Lwm2mDtlsOptions {
+  /** UDP port of CoAPS, default 5684 (0: any free port). */
+  port?: number;
+  /** Address to bind, default the address of the plain CoAP socket. */
+  address?: string;
+  /** Static credentials: identity → key and endpoint. */
+  credentials?: readonly PskCredential[];
+  /** Key lookup by identity (asked when `credentials` has no entry for it); undefined refuses the identity. */
+  psk?: (identity: string) => PskLookupResult | Promise<PskLookupResult>;
+  /** Accepted cipher suites, default all (CCM_8 first). */
+  cipherSuites?: readonly (CipherSuiteName | number)[];
+  /** Further DtlsServer tunables (timeouts, limits, socket factory for tests). */
+  server?: Omit<DtlsServerOptions, 'psk' | 'cipherSuites'>;
+}
 
 /** Decodes a payload; by default the codec registry's `decode(format, bytes, ctx)`. */
 export type PayloadDecoder = (format: number, bytes: Uint8Array, ctx: CodecContext) => DecodeResult;
@@ -104,8 +137,10 @@ export interface Lwm2mServerOptions {
   expiryCheckMs?: number;
   /** LwM2M versions accepted at Register (others get 4.12), default 1.0, 1.1, 1.2. */
   supportedVersions?: readonly string[];
-  /** Return false to refuse a Register with 4.03 Forbidden. */
-  authorize?: (params: RegisterParams, peer: Peer) => boolean;
+  /** Return false to refuse a Register with 4.03 Forbidden (`channel`: NoSec, or PSK with the identity). */
+  authorize?: (params: RegisterParams, peer: Peer, channel: Channel) => boolean;
+  /** Serve CoAPS (DTLS 1.2 with PSK) too. */
+  dtls?: Lwm2mDtlsOptions;
   /** Registration id generator (tests). */
   newRegistrationId?: () => string;
   /** Queue mode: how long a client stays reachable after its last message, default 93 000 ms (MAX_TRANSMIT_WAIT). */
@@ -233,6 +268,10 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
   private readonly rootCache = new WeakMap<Registration, string[]>();
   private readonly preferredCache = new WeakMap<Registration, number>();
   private transport: CoapTransport | undefined;
+  private secureTransport: CoapTransport | undefined;
+  private dtlsServer: DtlsServer | undefined;
+  /** PSK identity → the endpoint it may register, learnt when its key was looked up. */
+  private readonly boundEndpoints = new Map<string, string>();
   private expiryTimer: unknown;
 
   constructor(private readonly options: Lwm2mServerOptions = {}) {
@@ -268,12 +307,38 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
   /** Starts listening. Default port 5683; default address dual-stack `::` (else 0.0.0.0). Rejects with PortInUseError. */
   async start(options: BindOptions = {}): Promise<void> {
     if (this.transport) throw new Error('the server is already running');
-    const transport = new CoapTransport({
+    const transport = this.newTransport((req) => this.onUplink(req, NOSEC));
+    await transport.bind({ port: options.port ?? 5683, address: options.address });
+    const dtls = this.options.dtls;
+    if (dtls) {
+      const dtlsServer = new DtlsServer({
+        clock: this.clock,
+        ...dtls.server,
+        cipherSuites: dtls.cipherSuites,
+        psk: (identity) => this.lookupPsk(dtls, identity),
+      });
+      const secure = this.newTransport((req) => this.onUplink(req, this.channelOf(dtlsServer, req.peer)), () => datagramSocket(dtlsServer));
+      try {
+        await secure.bind({ port: dtls.port ?? 5684, address: dtls.address ?? options.address });
+      } catch (err) {
+        await transport.close();
+        throw err;
+      }
+      this.dtlsServer = dtlsServer;
+      this.secureTransport = secure;
+    }
+    this.transport = transport;
+    this.scheduleExpiryCheck();
+  }
+
+  private newTransport(onRequest: (req: IncomingRequest) => OutgoingResponse, socketFactory?: TransportOptions['socketFactory']): CoapTransport {
+    return new CoapTransport({
       receiveBufferBytes: DEFAULT_RECEIVE_BUFFER,
       ...this.options.transport,
+      ...(socketFactory ? { socketFactory } : {}),
       clock: this.clock,
       requestTimeoutMs: this.options.requestTimeoutMs,
-      onRequest: (req) => this.onUplink(req),
+      onRequest,
       onTraffic: (e) => {
         if (e.direction === 'in' && this.presence.size > 0) this.onUplinkMessage(e.peer);
         if (this.listenerCount('traffic') > 0) this.emit('traffic', this.traffic.addMessage(e));
@@ -282,21 +347,36 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
       onMalformed: (e) => this.emit('traffic', this.traffic.addMalformed(e)),
       onError: (err) => this.emit('error', err),
     });
-    await transport.bind({ port: options.port ?? 5683, address: options.address });
-    this.transport = transport;
-    this.scheduleExpiryCheck();
+  }
+
+  private async lookupPsk(dtls: Lwm2mDtlsOptions, identity: string): Promise<Buffer | undefined> {
+    const found: PskLookupResult = dtls.credentials?.find((c) => c.identity === identity) ?? (await dtls.psk?.(identity));
+    if (!found) return undefined;
+    const { key, endpoint } = found instanceof Uint8Array ? { key: found, endpoint: undefined } : found;
+    this.boundEndpoints.set(identity, endpoint ?? identity);
+    return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
+  }
+
+  /** The channel of a request that came over DTLS: the identity of the peer's session. */
+  private channelOf(dtls: DtlsServer, peer: Peer): Channel {
+    const identity = dtls.sessionFor(peer)?.identity;
+    // Only an established session delivers application data, so the identity is always there.
+    return identity === undefined ? { security: 'PSK', identity: '' } : { security: 'PSK', identity };
   }
 
   /** Stops listening: queued and pending requests fail with TransportClosedError, observations end. Registrations are kept. */
   async stop(): Promise<void> {
     const transport = this.transport;
     if (!transport) return;
+    const secure = this.secureTransport;
     this.transport = undefined;
+    this.secureTransport = undefined;
+    this.dtlsServer = undefined;
     this.clock.clearTimeout(this.expiryTimer);
     this.queue.clear(() => new TransportClosedError('the LwM2M server stopped'));
     for (const p of this.presence.values()) this.clock.clearTimeout(p.timer);
     this.presence.clear();
-    await transport.close();
+    await Promise.all([transport.close(), secure?.close()]);
     for (const id of [...this.observationsByReg.keys()]) this.forgetObservations(id);
   }
 
@@ -305,9 +385,24 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
     return this.transport?.address();
   }
 
+  /** The bound CoAPS (DTLS) address, or undefined when stopped or without the `dtls` option. */
+  secureAddress(): { address: string; port: number; family: 'IPv4' | 'IPv6' } | undefined {
+    return this.secureTransport?.address();
+  }
+
+  /** The DTLS server under CoAPS while running (sessions, stats). */
+  get dtls(): DtlsServer | undefined {
+    return this.dtlsServer;
+  }
+
   /** CoAP counters (received, sent, malformed, duplicates, retransmissions, …). */
   get stats(): TransportStats | undefined {
     return this.transport?.stats;
+  }
+
+  /** CoAP counters of the CoAPS transport (DTLS counters: `dtls.stats`). */
+  get secureStats(): TransportStats | undefined {
+    return this.secureTransport?.stats;
   }
 
   registrations(): Registration[] {
@@ -650,10 +745,11 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
   }
 
   private send(endpoint: string, out: Outgoing, options: OperationOptions): Promise<Exchanged> {
-    const transport = this.transport;
-    if (!transport) return Promise.reject(new TransportClosedError('the LwM2M server is not running'));
+    if (!this.transport) return Promise.reject(new TransportClosedError('the LwM2M server is not running'));
     const reg = this.store.byEndpoint(endpoint);
     if (!reg) return Promise.reject(new ClientNotFoundError(endpoint, `client "${endpoint}" is no longer registered`));
+    const transport = reg.security === 'PSK' ? this.secureTransport : this.transport;
+    if (!transport) return Promise.reject(new TransportClosedError(`CoAPS is not running, client "${endpoint}" cannot be reached`));
     const root = this.rootSegments(reg);
     const coapReq: CoapRequest = {
       method: out.method,
@@ -887,14 +983,17 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
 
   // ----- Uplink (Client Registration interface, Send) -------------------------------------------
 
-  private onUplink(req: IncomingRequest): OutgoingResponse {
+  private onUplink(req: IncomingRequest, channel: Channel): OutgoingResponse {
     const [root, id, ...rest] = req.path;
-    if (root === 'dp' && id === undefined) return req.method === Method.POST ? this.onSend(req) : { code: Code.MethodNotAllowed };
+    if (root === 'dp' && id === undefined) return req.method === Method.POST ? this.onSend(req, channel) : { code: Code.MethodNotAllowed };
     if (root !== 'rd' || rest.length > 0) return { code: Code.NotFound };
     try {
-      if (id === undefined) return req.method === Method.POST ? this.onRegister(req) : { code: Code.MethodNotAllowed };
-      if (req.method === Method.POST) return this.onUpdate(id, req);
+      if (id === undefined) return req.method === Method.POST ? this.onRegister(req, channel) : { code: Code.MethodNotAllowed };
+      if (req.method === Method.POST) return this.onUpdate(id, req, channel);
       if (req.method === Method.DELETE) {
+        const reg = this.store.get(id);
+        if (!reg) return { code: Code.NotFound };
+        if (!sameChannel(reg, channel)) return forbiddenChannel(reg, channel);
         return this.store.deregister(id) ? { code: Code.Deleted } : { code: Code.NotFound };
       }
       return { code: Code.MethodNotAllowed };
@@ -904,25 +1003,39 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
     }
   }
 
-  private onRegister(req: IncomingRequest): OutgoingResponse {
+  private onRegister(req: IncomingRequest, channel: Channel): OutgoingResponse {
     const params = parseRegister(req.query, req.payload, req.contentFormat, this.options.supportedVersions ?? SUPPORTED_LWM2M_VERSIONS);
-    if (this.options.authorize && !this.options.authorize(params, req.peer)) {
+    if (channel.security === 'PSK') {
+      const bound = this.boundEndpoints.get(channel.identity) ?? channel.identity;
+      if (bound !== params.endpoint) {
+        return { code: Code.Forbidden, payload: Buffer.from(`PSK identity "${channel.identity}" may not register as "${params.endpoint}"`) };
+      }
+    }
+    if (this.options.authorize && !this.options.authorize(params, req.peer, channel)) {
       return { code: Code.Forbidden, payload: Buffer.from(`endpoint "${params.endpoint}" may not register`) };
     }
-    const reg = this.store.register(params, req.peer);
+    const existing = this.store.byEndpoint(params.endpoint);
+    // A client registered over DTLS cannot be taken over by a plain-CoAP Register of its name.
+    if (existing?.security === 'PSK' && channel.security === 'NoSec') {
+      return { code: Code.Forbidden, payload: Buffer.from(`endpoint "${params.endpoint}" is registered over DTLS`) };
+    }
+    const reg = this.store.register(params, req.peer, channel);
     return { code: Code.Created, options: stringOptions(OptionNumber.LocationPath, ['rd', reg.id]) };
   }
 
-  private onUpdate(id: string, req: IncomingRequest): OutgoingResponse {
-    if (!this.store.get(id)) return { code: Code.NotFound };
+  private onUpdate(id: string, req: IncomingRequest, channel: Channel): OutgoingResponse {
+    const reg = this.store.get(id);
+    if (!reg) return { code: Code.NotFound };
+    if (!sameChannel(reg, channel)) return forbiddenChannel(reg, channel);
     this.store.update(id, parseUpdate(req.query, req.payload, req.contentFormat), req.peer);
     return { code: Code.Changed };
   }
 
   /** Send (POST /dp, lwm2m-protocol.md §6.4, §11.6): decode, emit `send`, answer 2.04. */
-  private onSend(req: IncomingRequest): OutgoingResponse {
+  private onSend(req: IncomingRequest, channel: Channel): OutgoingResponse {
     const reg = this.store.byAddress(req.peer);
     if (!reg) return { code: Code.NotFound, payload: Buffer.from(`${formatPeer(req.peer)} is not registered`) };
+    if (!sameChannel(reg, channel)) return forbiddenChannel(reg, channel);
     const time = this.clock.now();
     const base = { endpoint: reg.endpoint, registrationId: reg.id, payload: req.payload as Uint8Array, time };
     if (req.payload.length === 0) {
@@ -943,6 +1056,19 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
     this.emit('send', { ...base, format: decoded.format, records: decoded.records, notes: decoded.notes });
     return { code: Code.Changed };
   }
+}
+
+const NOSEC: Channel = { security: 'NoSec' };
+
+/** Whether a request over `channel` may act for `reg`: same security mode, same PSK identity. */
+function sameChannel(reg: Registration, channel: Channel): boolean {
+  if (channel.security === 'NoSec') return reg.security === 'NoSec';
+  return reg.security === 'PSK' && reg.pskIdentity === channel.identity;
+}
+
+function forbiddenChannel(reg: Registration, channel: Channel): OutgoingResponse {
+  const over = channel.security === 'NoSec' ? 'plain CoAP' : `PSK identity "${channel.identity}"`;
+  return { code: Code.Forbidden, payload: Buffer.from(`client "${reg.endpoint}" may not be acted for over ${over}`) };
 }
 
 /** Parsed paths of recent requests (paths are immutable, so they are shared). */

@@ -50,7 +50,17 @@ export interface Registration {
   readonly lastUpdate: number;
   /** lastUpdate + lifetime + the store's grace period. */
   readonly expiresAt: number;
+  /** How the client is secured: plain CoAP (`NoSec`) or CoAPS with a pre-shared key (`PSK`). */
+  readonly security: SecurityMode;
+  /** The PSK identity of the DTLS session the client registered over (PSK mode only). */
+  readonly pskIdentity?: string;
 }
+
+/** Security mode of a registration (lwm2m-protocol.md §18): only NoSec and PSK so far. */
+export type SecurityMode = 'NoSec' | 'PSK';
+
+/** The channel a request came over: plain CoAP, or a DTLS session authenticated with a PSK identity. */
+export type Channel = { security: 'NoSec' } | { security: 'PSK'; identity: string };
 
 /** What the payload of a Register/Update says. */
 export interface LinkInfo {

@@ -7,7 +7,9 @@ import { randomBytes } from 'node:crypto';
 import { systemClock, type Clock } from '../coap/clock';
 import { formatPeer, type Peer } from '../coap/peer';
 import { TypedEmitter } from './events';
-import type { RegisterParams, Registration, UpdateParams } from './registration';
+import type { Channel, RegisterParams, Registration, UpdateParams } from './registration';
+
+const NOSEC: Channel = { security: 'NoSec' };
 
 export interface RegistrationStoreEvents {
   registered: (registration: Registration) => void;
@@ -79,7 +81,7 @@ export class RegistrationStore extends TypedEmitter<RegistrationStoreEvents> {
   }
 
   /** Adds a registration; one that exists for the same endpoint is replaced (`replaced`, then `registered`). */
-  register(params: RegisterParams, address: Peer): Registration {
+  register(params: RegisterParams, address: Peer, channel: Channel = NOSEC): Registration {
     const now = this.clock.now();
     let id = this.newId();
     while (this.byIdMap.has(id)) id = this.newId();
@@ -101,6 +103,8 @@ export class RegistrationStore extends TypedEmitter<RegistrationStoreEvents> {
       registeredAt: now,
       lastUpdate: now,
       expiresAt: this.expiry(now, params.lifetime),
+      security: channel.security,
+      ...(channel.security === 'PSK' ? { pskIdentity: channel.identity } : {}),
     };
     const previous = this.byEndpointMap.get(params.endpoint);
     if (previous) this.remove(previous);
