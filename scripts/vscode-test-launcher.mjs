@@ -7,12 +7,12 @@
 // Mechanism (the one VS Code's own browser integration tests use): code-server runs with the
 // smoke-test driver enabled; the workbench URL carries extensionDevelopmentPath and
 // extensionTestsPath in its `payload`; the page exposes codeAutomationLog/codeAutomationExit.
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync } from 'node:fs';
 import { format } from 'node:util';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setup } from './setup-vscode.mjs';
-import { startCodeServer, launchChromium } from './lib/codeServer.mjs';
+import { startCodeServer, launchChromium, removeQuietly } from './lib/codeServer.mjs';
 
 const argv = process.argv.slice(2);
 const option = (name) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -104,6 +104,6 @@ try {
 } finally {
   await browser.close().catch(() => {});
   await server.stop();
-  if (exitCode === 0) rmSync(scratch, { recursive: true, force: true }); // kept on failure, for the screenshot
+  if (exitCode === 0) removeQuietly(scratch); // kept on failure, for the screenshot
 }
 process.exit(exitCode);

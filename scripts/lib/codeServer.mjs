@@ -6,6 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { codeServerEntry, node24Bin, chromiumPath } from './env.mjs';
 
+/** Removes a scratch folder; a process still writing into it must not turn into an error. */
+export function removeQuietly(dir) {
+  try {
+    rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 100 });
+  } catch {
+    // left for the system's temp cleaning
+  }
+}
+
 /**
  * Runs code-server on 127.0.0.1 with a port chosen by the system. Resolves once it listens.
  * @param {{ userDataDir?: string, extensionsDir?: string, args?: string[], settings?: object, log?: (line: string) => void }} options
@@ -73,7 +82,7 @@ export async function startCodeServer(options = {}) {
     extensionsDir,
     process: child,
     async stop() {
-      const removeHome = () => rmSync(home, { recursive: true, force: true });
+      const removeHome = () => removeQuietly(home);
       if (child.exitCode !== null) return removeHome();
       child.kill('SIGTERM');
       await new Promise((r) => {
@@ -124,6 +133,6 @@ export async function launchChromium({ headless = true, viewport = { width: 1400
     ],
   });
   // The profile is thrown away with the browser.
-  context.once('close', () => rmSync(profile, { recursive: true, force: true }));
+  context.once('close', () => removeQuietly(profile));
   return context;
 }

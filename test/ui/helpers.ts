@@ -1,12 +1,12 @@
 // Shared plumbing for UI tests: package the extension, install the .vsix into a fresh
 // code-server, open the workbench in Debian's Chromium, and save screenshots under test-results/.
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 // @ts-expect-error plain ESM helper without type declarations
-import { startCodeServer, installVsix, launchChromium } from '../../scripts/lib/codeServer.mjs';
+import { startCodeServer, installVsix, launchChromium, removeQuietly } from '../../scripts/lib/codeServer.mjs';
 // @ts-expect-error plain ESM helper without type declarations
 import { setup } from '../../scripts/setup-vscode.mjs';
 
@@ -64,7 +64,7 @@ export async function openWorkbench(options: { settings?: Record<string, unknown
     async close() {
       await browser.close().catch(() => undefined);
       await server.stop();
-      rmSync(scratch, { recursive: true, force: true });
+      removeQuietly(scratch);
     },
   };
 }
