@@ -17,8 +17,8 @@ export function registerEncode(program: Command, io: CliIo): void {
     .command('encode')
     .summary('encode JSON nodes into a payload')
     .description(
-      'Read the JSON that "decode" prints (or a bare array of nodes) and write the payload in the\n' +
-        'given format to standard output. Each node needs "path" and "value" ("time" optional);\n' +
+      'Read the JSON that "decode" prints (or a bare array of nodes) and write the payload in the ' +
+        'given format to standard output. Each node needs "path" and "value" ("time" optional); ' +
         'the type comes from a "type" field or from the object model.',
     )
     .argument('[file]', 'JSON file; "-" or none reads standard input')

@@ -622,7 +622,11 @@ class Commands {
   /** A VALUE written as text/plain, typed by the resource's model. */
   private valueRecords(endpoint: string, path: Lwm2mPath, value: string): Lwm2mRecord[] {
     if (path.length < 3) throw new UsageError(`write: a VALUE needs a resource path (/O/I/R or /O/I/R/RI), not ${path.toString()}; use --json NODES`);
-    const decoded = codecRegistry.decode(ContentFormat.Text, Buffer.from(value, 'utf8'), { path, models: this.models, objectVersions: this.versions(endpoint) });
+    const objectVersions = this.versions(endpoint);
+    // People type booleans as true/false; text/plain spells them 1/0.
+    const resource = this.models.getResource(path.objectId!, path.resourceId!, objectVersions?.get(path.objectId!));
+    const text = resource?.type === 'boolean' && /^(true|false)$/i.test(value) ? (value.toLowerCase() === 'true' ? '1' : '0') : value;
+    const decoded = codecRegistry.decode(ContentFormat.Text, Buffer.from(text, 'utf8'), { path, models: this.models, objectVersions });
     return decoded.records.map(({ path: p, type, value: v }) => ({ path: p, type, value: v }));
   }
 

@@ -335,6 +335,11 @@ describe('serve with a simulated client (src/core/sim)', () => {
       assert.equal(write.ok, true, JSON.stringify(write.error));
       const back = await proc.send('read sim-cli /3311/0/5850 --format text');
       assert.deepEqual((back.result!.nodes as { value: unknown }[]).map((n) => n.value), [true]);
+      // Booleans may be typed as people say them.
+      const off = await proc.send('write sim-cli /3311/0/5850 false');
+      assert.equal(off.ok, true, JSON.stringify(off.error));
+      const backOff = await proc.send('read sim-cli /3311/0/5850 --format text');
+      assert.deepEqual((backOff.result!.nodes as { value: unknown }[]).map((n) => n.value), [false]);
 
       const disc = await proc.send('discover sim-cli /3303/0');
       assert.equal(disc.ok, true, JSON.stringify(disc.error));
