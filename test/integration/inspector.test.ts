@@ -12,9 +12,9 @@ import { encodeTlv, type TlvInput } from '../../src/core/codec/tlv/wire';
 import { createModelRegistry } from '../../src/core/model/bundled';
 import type { Lwm2mRecord } from '../../src/core/node';
 import { Lwm2mPath } from '../../src/core/path';
-import { unpackTable } from '../../src/shared/pack';
-import { RowFlag, type InspectorState, type NodeTable, type RenderedInfo } from '../../src/shared/protocol';
-import { findRow, rowPaths, rowSegments, tableRows, type RowView } from '../../src/shared/table';
+import { unpackTable } from '../../src/common/pack';
+import { RowFlag, type InspectorState, type NodeTable, type RenderedInfo } from '../../src/common/protocol';
+import { findRow, rowPaths, rowSegments, tableRows, type RowView } from '../../src/common/table';
 import type { Lwm2mWorkbenchApi } from '../../src/vscode/extension';
 import { decodeBackup } from '../../src/vscode/inspector/backup';
 

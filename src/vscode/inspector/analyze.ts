@@ -12,8 +12,8 @@ import { DecodeError } from '../../core/errors';
 import type { ModelLookup, ObjectModel, ResourceModel } from '../../core/model/types';
 import type { Lwm2mRecord, ValueType } from '../../core/node';
 import { Lwm2mPath } from '../../core/path';
-import { NO_STRING, NO_TYPE, RowFlag, SegmentRole, VALUE_TYPE_CODES, type DecodeErrorInfo, type FormatChoice, type NodeTable } from '../../shared/protocol';
-import { valueText } from '../../shared/values';
+import { NO_STRING, NO_TYPE, RowFlag, SegmentRole, VALUE_TYPE_CODES, type DecodeErrorInfo, type FormatChoice, type NodeTable } from '../../common/protocol';
+import { valueText } from '../../common/values';
 import { walkCbor, walkTlv, scanJson, type CborNode, type JsonNode, type TlvItem } from './wire';
 
 /** Models with an optional listing (the ModelRegistry has one), for base-path guessing. */

@@ -1,6 +1,6 @@
 /** The inspector's commands (all in the LwM2M category). */
 import * as vscode from 'vscode';
-import { RequestError, type CopyKind } from '../../shared/protocol';
+import { RequestError, type CopyKind } from '../../common/protocol';
 import { bytesFromText } from './paste';
 import { INSPECTOR_ANY_VIEW_TYPE, type PayloadInspectorProvider } from './provider';
 import type { PayloadDocument } from './document';

@@ -6,8 +6,8 @@
 import * as vscode from 'vscode';
 import { ContentFormat, canonicalFormat, formatName } from '../../core/contentFormat';
 import { Lwm2mPath, PathError } from '../../core/path';
-import { packTable, type PackedTable } from '../../shared/pack';
-import { RequestError, type InspectorState } from '../../shared/protocol';
+import { packTable, type PackedTable } from '../../common/pack';
+import { RequestError, type InspectorState } from '../../common/protocol';
 import { Disposable } from '../dispose';
 import { RELATIVE_FORMATS, analyze, chooseFormat, formatChoices, formatLabel, guessTlvBasePath, type Analysis, type InspectorModels } from './analyze';
 import { applyEdit, EditProblem, encodeRecords, type ResolvedEdit } from './edits';

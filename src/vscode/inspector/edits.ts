@@ -11,8 +11,8 @@ import { EncodeError } from '../../core/errors';
 import type { ModelLookup, ResourceModel } from '../../core/model/types';
 import type { Lwm2mRecord, Value, ValueType } from '../../core/node';
 import { Lwm2mPath } from '../../core/path';
-import type { NodeTable } from '../../shared/protocol';
-import { defaultValue, parseValueText } from '../../shared/values';
+import type { NodeTable } from '../../common/protocol';
+import { defaultValue, parseValueText } from '../../common/values';
 import { RELATIVE_FORMATS } from './analyze';
 import { scanJson } from './wire';
 

@@ -22,8 +22,8 @@ import {
   type RequestParams,
   type RequestResult,
   type ToWebviewMessage,
-} from '../../shared/protocol';
-import { parseValueText, valueText, defaultValue } from '../../shared/values';
+} from '../../common/protocol';
+import { parseValueText, valueText, defaultValue } from '../../common/values';
 import { Disposable } from '../dispose';
 import { extensionFor, formatChoices, formatLabel, stemOf, type InspectorModels } from './analyze';
 import { PayloadDocument, type PayloadHints, type PayloadSettings } from './document';

@@ -2,9 +2,9 @@
  * The payload inspector webview: a toolbar (content format, base path, edit and copy actions),
  * a virtualised tree/table of decoded nodes and a virtualised annotated hex view that select
  * each other, an error banner and a details line. Talks to the extension host only through
- * the typed protocol in src/shared/protocol.ts (`ready` first, then requests with replies).
+ * the typed protocol in src/common/protocol.ts (`ready` first, then requests with replies).
  */
-import { describeBytes } from '../../shared/describe';
+import { describeBytes } from '../../common/describe';
 import {
   createRequester,
   NO_STRING,
@@ -18,10 +18,10 @@ import {
   type NodeTable,
   type RenderedInfo,
   type ToWebviewMessage,
-} from '../../shared/protocol';
-import { unpackTable } from '../../shared/pack';
-import { findRowByPath, hasChildren, pathCache, runAt, tableByteMap, visibleRows, type ByteMap } from '../../shared/table';
-import { isoTime, parseValueText } from '../../shared/values';
+} from '../../common/protocol';
+import { unpackTable } from '../../common/pack';
+import { findRowByPath, hasChildren, pathCache, runAt, tableByteMap, visibleRows, type ByteMap } from '../../common/table';
+import { isoTime, parseValueText } from '../../common/values';
 import { button, h, hex2, icon, oneLine } from './dom';
 
 interface VsCodeApi {

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { createModelRegistry } from '../../../src/core/model/bundled';
 import { encodeTlv, type TlvInput } from '../../../src/core/codec/tlv/wire';
 import { Lwm2mPath } from '../../../src/core/path';
-import { RowFlag, SegmentRole } from '../../../src/shared/protocol';
-import { allSegments, buildByteMap, ensureStructure, findRow, findRowByPath, pathCache, runAt, tableByteMap, recordRows, rowPaths, rowSegments, tableRows, visibleRows } from '../../../src/shared/table';
-import { packTable, unpackTable } from '../../../src/shared/pack';
+import { RowFlag, SegmentRole } from '../../../src/common/protocol';
+import { allSegments, buildByteMap, ensureStructure, findRow, findRowByPath, pathCache, runAt, tableByteMap, recordRows, rowPaths, rowSegments, tableRows, visibleRows } from '../../../src/common/table';
+import { packTable, unpackTable } from '../../../src/common/pack';
 import { analyze, chooseFormat, extensionFor, guessTlvBasePath, stemOf } from '../../../src/vscode/inspector/analyze';
 
 const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'payloads');

@@ -8,10 +8,10 @@ import { codecRegistry } from '../../../src/core/codec/registry';
 import { createModelRegistry } from '../../../src/core/model/bundled';
 import type { Lwm2mRecord } from '../../../src/core/node';
 import { Lwm2mPath } from '../../../src/core/path';
-import { packTable, unpackTable } from '../../../src/shared/pack';
-import { SegmentRole } from '../../../src/shared/protocol';
-import { findRowByPath, rowSegments, tableByteMap, tableRows } from '../../../src/shared/table';
-import { valueText } from '../../../src/shared/values';
+import { packTable, unpackTable } from '../../../src/common/pack';
+import { SegmentRole } from '../../../src/common/protocol';
+import { findRowByPath, rowSegments, tableByteMap, tableRows } from '../../../src/common/table';
+import { valueText } from '../../../src/common/values';
 import { analyze } from '../../../src/vscode/inspector/analyze';
 import { applyEdit, encodeRecords } from '../../../src/vscode/inspector/edits';
 
