@@ -7,6 +7,20 @@ export function nonce(): string {
 }
 
 /**
+ * The Content-Security-Policy of every webview of ours: nothing by default; scripts and inline
+ * styles only with the page's nonce; styles, fonts and images only from the extension.
+ */
+export function contentSecurityPolicy(webview: vscode.Webview, pageNonce: string): string {
+  return [
+    "default-src 'none'",
+    `style-src ${webview.cspSource} 'nonce-${pageNonce}'`,
+    `font-src ${webview.cspSource}`,
+    `img-src ${webview.cspSource} data:`,
+    `script-src 'nonce-${pageNonce}'`,
+  ].join('; ');
+}
+
+/**
  * The HTML of one of our webviews: strict CSP (no inline script or style without the nonce, only
  * our own bundle, styles and the codicon font), `dist/webview/<name>.js` and `media/<name>.css`.
  */
@@ -15,13 +29,7 @@ export function webviewHtml(webview: vscode.Webview, extensionUri: vscode.Uri, n
   const script = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', `${name}.js`));
   const css = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'media', `${name}.css`));
   const codicons = webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, 'dist', 'webview', 'codicon.css'));
-  const csp = [
-    "default-src 'none'",
-    `style-src ${webview.cspSource} 'nonce-${n}'`,
-    `font-src ${webview.cspSource}`,
-    `img-src ${webview.cspSource} data:`,
-    `script-src 'nonce-${n}'`,
-  ].join('; ');
+  const csp = contentSecurityPolicy(webview, n);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

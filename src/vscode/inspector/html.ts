@@ -1,11 +1,5 @@
 import * as vscode from 'vscode';
-
-function nonce(): string {
-  const chars = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-  let s = '';
-  for (let i = 0; i < 32; i++) s += chars[Math.floor(Math.random() * chars.length)];
-  return s;
-}
+import { contentSecurityPolicy, nonce } from '../webviewHtml';
 
 /** Folders the inspector webview may load from. */
 export function inspectorResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
@@ -19,13 +13,7 @@ export function inspectorResourceRoots(extensionUri: vscode.Uri): vscode.Uri[] {
 export function inspectorHtml(webview: vscode.Webview, extensionUri: vscode.Uri): string {
   const n = nonce();
   const uri = (...p: string[]) => webview.asWebviewUri(vscode.Uri.joinPath(extensionUri, ...p)).toString();
-  const csp = [
-    "default-src 'none'",
-    `img-src ${webview.cspSource} data:`,
-    `style-src ${webview.cspSource}`,
-    `font-src ${webview.cspSource}`,
-    `script-src 'nonce-${n}'`,
-  ].join('; ');
+  const csp = contentSecurityPolicy(webview, n);
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
