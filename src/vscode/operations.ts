@@ -6,6 +6,7 @@ import type { Lwm2mRecord, Value, ValueType } from '../core/node';
 import { Lwm2mPath } from '../core/path';
 import { parseAttributes, WRITABLE_ATTRIBUTES, type AttributeName, type AttributeUpdate } from '../core/server/attributes';
 import { parseExecuteArguments } from '../core/server/execute';
+import { RequestAbortedError, RequestCancelledError } from '../core/server/errors';
 import type { CreateResponse, DiscoverResponse, Lwm2mResponse, ObserveResponse, ReadResponse } from '../core/server/operations';
 import type { ClientInfo } from './clientStore';
 import type { ClientsTreeNode, ClientsTreeProvider } from './clientsTree';
@@ -71,6 +72,17 @@ export interface CancelArgs {
   throwErrors?: boolean;
 }
 
+/** A request in progress, as `Operations.pendingRequests()` lists it. */
+export interface PendingRequest {
+  readonly what: string;
+  readonly endpoint: string;
+  readonly path: string;
+  readonly started: number;
+  /** Whether its progress notification (with the Cancel button) is showing. */
+  progressShown: boolean;
+  cancel(): void;
+}
+
 type Level = ClientsTreeNode['kind'];
 const LEVELS: readonly Level[] = ['client', 'object', 'instance', 'resource', 'resourceInstance'];
 
@@ -90,6 +102,9 @@ function asTarget(arg: unknown): Target | undefined {
 export class Operations {
   /** The last failure shown to the user (for tests). */
   lastError: string | undefined;
+  /** The last request the user cancelled (for tests). */
+  lastCancelled: string | undefined;
+  private readonly pending = new Set<PendingRequest>();
 
   constructor(
     private readonly controller: ServerController,
@@ -149,7 +164,7 @@ export class Operations {
     const t = await this.target(arg, 'Read', ['object', 'instance', 'resource', 'resourceInstance']);
     const o = options(opts);
     const server = this.controller.requireServer();
-    const res = await this.run('Read', t, () => server.read(t.endpoint, t.path, this.requestOptions(t, o)));
+    const res = await this.run('Read', t, (signal) => server.read(t.endpoint, t.path, { ...this.requestOptions(t, o), signal }));
     this.controller.store.setValues(t.endpoint, res.records, 'read');
     const single = res.records.length === 1 ? res.records[0]! : undefined;
     this.done(`Read ${t.path}: ${single ? showValue(single.type, single.value) : `${res.records.length} values`} (${res.code}, ${formatName(res.format ?? 0)}, ${res.rtt} ms)`);
@@ -168,7 +183,7 @@ export class Operations {
     const t = await this.target(arg, 'Discover', ['object', 'instance', 'resource']);
     const o = options(opts);
     const server = this.controller.requireServer();
-    const res = await this.run('Discover', t, () => server.discover(t.endpoint, t.path, { timeoutMs: o.timeoutMs ?? this.timeout(t) }));
+    const res = await this.run('Discover', t, (signal) => server.discover(t.endpoint, t.path, { timeoutMs: o.timeoutMs ?? this.timeout(t), signal }));
     for (const link of res.links) this.controller.store.setAttributes(t.endpoint, link.path.toString(), link.attributes);
     const text = res.links.map((l) => `<${l.path.toString()}>${attrText(l.attributes)}`).join(', ');
     this.log.info(`discover ${t.path} on ${t.endpoint}: ${text}${res.problems.length ? ` (problems: ${res.problems.join('; ')})` : ''}`);
@@ -195,8 +210,8 @@ export class Operations {
     const server = this.controller.requireServer();
     // A partial update goes to the instance (POST /O/I) with the one resource.
     const at = mode === 'update' ? path.parent().length >= 2 ? new Lwm2mPath(path.ids.slice(0, 2)) : path : path;
-    const res = await this.run(mode === 'update' ? 'Write (update)' : 'Write', t, () =>
-      server.write(t.endpoint, at, [record], { mode, ...this.requestOptions({ endpoint: t.endpoint, path: at.toString() }, o) }),
+    const res = await this.run(mode === 'update' ? 'Write (update)' : 'Write', t, (signal) =>
+      server.write(t.endpoint, at, [record], { mode, ...this.requestOptions({ endpoint: t.endpoint, path: at.toString() }, o), signal }),
     );
     this.controller.store.setValues(t.endpoint, [record], 'write');
     this.done(`Wrote ${t.path} = ${showValue(type, value)} (${res.code}, ${res.rtt} ms)`);
@@ -213,7 +228,7 @@ export class Operations {
       // The form starts from what the client reports now.
       let current: Lwm2mAttributes = {};
       try {
-        const d = await this.run('Discover', t, () => server.discover(t.endpoint, t.path, { timeoutMs: this.timeout(t) }));
+        const d = await this.run('Discover', t, (signal) => server.discover(t.endpoint, t.path, { timeoutMs: this.timeout(t), signal }));
         current = d.links.find((l) => l.path.toString() === t.path)?.attributes ?? {};
         for (const link of d.links) this.controller.store.setAttributes(t.endpoint, link.path.toString(), link.attributes);
       } catch (err) {
@@ -223,7 +238,7 @@ export class Operations {
       if (!u) throw new Cancelled();
       update = u;
     }
-    const res = await this.run('Write-Attributes', t, () => server.writeAttributes(t.endpoint, t.path, update, { timeoutMs: o.timeoutMs ?? this.timeout(t) }));
+    const res = await this.run('Write-Attributes', t, (signal) => server.writeAttributes(t.endpoint, t.path, update, { timeoutMs: o.timeoutMs ?? this.timeout(t), signal }));
     this.controller.store.setAttributes(t.endpoint, t.path, update as Lwm2mAttributes, true);
     this.done(`Wrote attributes of ${t.path}: ${attrText(update as Lwm2mAttributes) || '(unset)'} (${res.code})`);
     return res;
@@ -253,7 +268,7 @@ export class Operations {
       args = args.trim();
     }
     const server = this.controller.requireServer();
-    const res = await this.run('Execute', t, () => server.execute(t.endpoint, t.path, args, { timeoutMs: o.timeoutMs ?? this.timeout(t) }));
+    const res = await this.run('Execute', t, (signal) => server.execute(t.endpoint, t.path, args, { timeoutMs: o.timeoutMs ?? this.timeout(t), signal }));
     this.done(`Executed ${t.path}${args ? ` with ${args}` : ''} (${res.code}, ${res.rtt} ms)`);
     return res;
   }
@@ -293,10 +308,10 @@ export class Operations {
       return { path: Lwm2mPath.of(objectId, instanceId, Number(rid)), type, value: typedValue(type, v, r, `${t.path}/${instanceId}/${rid}`) };
     });
     const server = this.controller.requireServer();
-    const res = await this.run('Create', t, () =>
+    const res = await this.run('Create', t, (signal) =>
       records.length > 0
-        ? server.create(t.endpoint, t.path, records, this.requestOptions({ endpoint: t.endpoint, path: `${t.path}/${instanceId}` }, o))
-        : server.create(t.endpoint, t.path, [], { clientAssignsId: true, format: 11542, timeoutMs: o.timeoutMs ?? this.timeout(t) }),
+        ? server.create(t.endpoint, t.path, records, { ...this.requestOptions({ endpoint: t.endpoint, path: `${t.path}/${instanceId}` }, o), signal })
+        : server.create(t.endpoint, t.path, [], { clientAssignsId: true, format: 11542, timeoutMs: o.timeoutMs ?? this.timeout(t), signal }),
     );
     this.controller.store.setValues(t.endpoint, records, 'write');
     this.done(`Created ${res.location ?? `${t.path}/${res.instanceId ?? instanceId}`} (${res.code})`);
@@ -311,7 +326,7 @@ export class Operations {
       if (yes !== 'Delete') throw new Cancelled();
     }
     const server = this.controller.requireServer();
-    const res = await this.run('Delete', t, () => server.delete(t.endpoint, t.path, { timeoutMs: o.timeoutMs ?? this.timeout(t) }));
+    const res = await this.run('Delete', t, (signal) => server.delete(t.endpoint, t.path, { timeoutMs: o.timeoutMs ?? this.timeout(t), signal }));
     this.controller.store.dropValues(t.endpoint, Lwm2mPath.parse(t.path));
     this.done(`Deleted ${t.path} (${res.code})`);
     return res;
@@ -321,8 +336,8 @@ export class Operations {
     const t = await this.target(arg, 'Observe', ['object', 'instance', 'resource', 'resourceInstance']);
     const o: ObserveArgs = Array.isArray(opts) ? {} : opts;
     const server = this.controller.requireServer();
-    const res = await this.run('Observe', t, () =>
-      server.observe(t.endpoint, t.path, { ...this.requestOptions(t, o), ...(o.attributes ? { attributes: o.attributes } : {}) }),
+    const res = await this.run('Observe', t, (signal) =>
+      server.observe(t.endpoint, t.path, { ...this.requestOptions(t, o), ...(o.attributes ? { attributes: o.attributes } : {}), signal }),
     );
     this.controller.store.setValues(t.endpoint, res.records, 'read');
     if (res.observation) this.controller.store.addObservation(t.endpoint, res.observation, o.attributes);
@@ -373,7 +388,7 @@ export class Operations {
     const { endpoint, paths, o } = await this.compositeTarget(arg, opts, 'Read-Composite');
     const server = this.controller.requireServer();
     const t = { endpoint, path: '/' };
-    const res = await this.run('Read-Composite', t, () => server.readComposite(endpoint, paths, { ...(o.format !== undefined ? { format: fmt(o.format) } : {}), timeoutMs: o.timeoutMs ?? this.timeout(t) }));
+    const res = await this.run('Read-Composite', t, (signal) => server.readComposite(endpoint, paths, { ...(o.format !== undefined ? { format: fmt(o.format) } : {}), timeoutMs: o.timeoutMs ?? this.timeout(t), signal }));
     this.controller.store.setValues(endpoint, res.records, 'composite');
     this.done(`Read-Composite ${paths.join(', ')}: ${res.records.length} values (${res.code})`);
     return res;
@@ -383,7 +398,7 @@ export class Operations {
     const { endpoint, paths, o } = await this.compositeTarget(arg, opts, 'Observe-Composite');
     const server = this.controller.requireServer();
     const t = { endpoint, path: '/' };
-    const res = await this.run('Observe-Composite', t, () => server.observeComposite(endpoint, paths, { ...(o.format !== undefined ? { format: fmt(o.format) } : {}), timeoutMs: o.timeoutMs ?? this.timeout(t) }));
+    const res = await this.run('Observe-Composite', t, (signal) => server.observeComposite(endpoint, paths, { ...(o.format !== undefined ? { format: fmt(o.format) } : {}), timeoutMs: o.timeoutMs ?? this.timeout(t), signal }));
     this.controller.store.setValues(endpoint, res.records, 'composite');
     if (res.observation) this.controller.store.addObservation(endpoint, res.observation);
     this.done(`Observe-Composite ${paths.join(', ')} (${res.code})`);
@@ -420,7 +435,7 @@ export class Operations {
     });
     const server = this.controller.requireServer();
     const t = { endpoint, path: '/' };
-    const res = await this.run('Write-Composite', t, () => server.writeComposite(endpoint, records, { ...(o.format !== undefined ? { format: fmt(o.format) } : {}), timeoutMs: o.timeoutMs ?? this.timeout(t) }));
+    const res = await this.run('Write-Composite', t, (signal) => server.writeComposite(endpoint, records, { ...(o.format !== undefined ? { format: fmt(o.format) } : {}), timeoutMs: o.timeoutMs ?? this.timeout(t), signal }));
     this.controller.store.setValues(endpoint, records, 'write');
     this.done(`Write-Composite of ${records.length} value(s) (${res.code})`);
     return res;
@@ -506,33 +521,72 @@ export class Operations {
     return model ? !model.multiple : true;
   }
 
-  /** Runs a request, with a progress notification when it takes longer than a moment. */
-  private async run<T>(what: string, t: Target, fn: () => Promise<T>): Promise<T> {
+  /**
+   * Runs a request, with a progress notification when it takes longer than a moment. The
+   * notification's Cancel button aborts the request (it leaves the client's queue, or stops
+   * retransmitting once sent); so does `cancelPending`.
+   */
+  private async run<T>(what: string, t: Target, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
     const started = Date.now();
     this.log.info(`${what.toLowerCase()} ${t.path} on ${t.endpoint}`);
-    const promise = fn();
+    const abort = new AbortController();
+    const entry: PendingRequest = { what, endpoint: t.endpoint, path: t.path, started, progressShown: false, cancel: () => abort.abort() };
+    this.pending.add(entry);
+    const promise = fn(abort.signal);
     let settled = false;
     const timer = setTimeout(() => {
       if (settled) return;
       const sleeping = this.controller.store.get(t.endpoint)?.status === 'sleeping';
+      entry.progressShown = true;
       void vscode.window.withProgress(
-        { location: vscode.ProgressLocation.Notification, title: `${what} ${t.path} on ${t.endpoint}${sleeping ? ' (queued until the client wakes up)' : ''}…` },
-        () => promise.catch(() => undefined),
+        {
+          location: vscode.ProgressLocation.Notification,
+          title: `${what} ${t.path} on ${t.endpoint}${sleeping ? ' (queued until the client wakes up)' : ''}…`,
+          cancellable: true,
+        },
+        (_progress, token) => {
+          const sub = token.onCancellationRequested(() => entry.cancel());
+          return promise.then(
+            () => sub.dispose(),
+            () => sub.dispose(),
+          );
+        },
       );
     }, 800);
     try {
       const r = await promise;
       this.log.info(`${what.toLowerCase()} ${t.path} on ${t.endpoint}: done in ${Date.now() - started} ms`);
       return r;
+    } catch (err) {
+      if (abort.signal.aborted && (err instanceof RequestAbortedError || err instanceof RequestCancelledError)) {
+        const message = `${what} ${t.path} on ${t.endpoint} cancelled after ${Date.now() - started} ms`;
+        this.lastCancelled = message;
+        this.done(message, 'circle-slash');
+        throw new Cancelled();
+      }
+      throw err;
     } finally {
       settled = true;
       clearTimeout(timer);
+      this.pending.delete(entry);
     }
   }
 
-  private done(message: string): void {
+  /** Requests in progress (oldest first), each with the cancel action of its progress notification. */
+  pendingRequests(): readonly PendingRequest[] {
+    return [...this.pending];
+  }
+
+  /** Cancels every request in progress (for one client when given); returns how many. */
+  cancelPending(endpoint?: string): number {
+    const hits = [...this.pending].filter((p) => endpoint === undefined || p.endpoint === endpoint);
+    hits.forEach((p) => p.cancel());
+    return hits.length;
+  }
+
+  private done(message: string, icon = 'check'): void {
     this.log.info(message);
-    vscode.window.setStatusBarMessage(`$(check) ${message}`, 5000);
+    vscode.window.setStatusBarMessage(`$(${icon}) ${message}`, 5000);
   }
 
   private async askRequestOptions(t: Target): Promise<RequestOptions> {

@@ -200,6 +200,23 @@ describe('Operations on a simulated device (real UDP)', function () {
     await assert.rejects(cmd('lwm2m.read', '/3/0/0', { timeoutMs: 1500 }), /./);
     assert.match(api.operations.lastError ?? '', /(No answer in time|timed out|timeout)/i);
   });
+
+  it('a long request shows a cancellable progress notification; Cancel ends it at once', async () => {
+    // The device is gone (previous test): the Read is retransmitted until its 20 s deadline.
+    const abortedBefore = api.controller.server!.stats!.aborted;
+    const errorBefore = api.operations.lastError;
+    const started = Date.now();
+    const read = Promise.resolve(vscode.commands.executeCommand('lwm2m.read', target('/3/0/1'), { timeoutMs: 20_000 }));
+    const pending = await waitFor('the progress notification', () => api.operations.pendingRequests().find((p) => p.endpoint === EP && p.path === '/3/0/1' && p.progressShown));
+    assert.equal(pending.what, 'Read');
+    pending.cancel(); // what the notification's Cancel button does
+    assert.equal(await read, undefined, 'a cancelled command resolves without a result');
+    assert.ok(Date.now() - started < 5000, `ended by the cancel, not the 20 s deadline (${Date.now() - started} ms)`);
+    assert.match(api.operations.lastCancelled ?? '', /^Read \/3\/0\/1 on it-device cancelled after \d+ ms$/);
+    assert.equal(api.operations.lastError, errorBefore, 'no error is shown for a cancel');
+    assert.equal(api.controller.server!.stats!.aborted, abortedBefore + 1, 'the transport stopped the exchange');
+    assert.equal(api.operations.pendingRequests().length, 0);
+  });
 });
 
 describe('Typed value input', () => {

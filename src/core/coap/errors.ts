@@ -37,6 +37,14 @@ export class TimeoutError extends Error {
   }
 }
 
+/** The request's AbortSignal fired before the response arrived (the user cancelled it). */
+export class RequestAbortedError extends Error {
+  override readonly name = 'RequestAbortedError';
+  constructor(message = 'the request was cancelled') {
+    super(message);
+  }
+}
+
 /** The peer rejected our message with RST. */
 export class ResetError extends Error {
   override readonly name = 'ResetError';

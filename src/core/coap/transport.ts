@@ -63,7 +63,7 @@
 import { randomBytes } from 'node:crypto';
 import type * as dgram from 'node:dgram';
 import { systemClock, type Clock } from './clock';
-import { BlockTransferError, MessageFormatError, ResetError, TimeoutError, TransportClosedError } from './errors';
+import { BlockTransferError, MessageFormatError, RequestAbortedError, ResetError, TimeoutError, TransportClosedError } from './errors';
 import { BlockwiseResponder } from './blockwise';
 import { ExpiringLru } from './lru';
 import {
@@ -196,6 +196,11 @@ export interface RequestOptions {
   timeoutMs?: number;
   /** Block size exponent for this request; default what the peer last asked for, else preferredSzx. */
   szx?: number;
+  /**
+   * Aborting it ends the request at once with RequestAbortedError: retransmissions stop, a later
+   * response is treated like one after a timeout (RST), no further block is asked for.
+   */
+  signal?: AbortSignal;
 }
 
 /** A complete response (block-wise bodies reassembled). */
@@ -256,6 +261,8 @@ export interface TransportStats {
   retransmissions: number;
   /** Outgoing CONs given up after MAX_RETRANSMIT, and requests past their deadline. */
   timeouts: number;
+  /** Requests ended by their AbortSignal. */
+  aborted: number;
   /** ACK/RST/responses matching nothing we sent. */
   unmatched: number;
   staleNotifications: number;
@@ -338,6 +345,9 @@ class Exchange implements ConHandlers, QueuedTimer {
   heapIndex = -1;
   resolve: (value: CoapMessage | RequestResult) => void = noop;
   reject: (err: Error) => void = noop;
+  /** The request's AbortSignal (also for the Block2 blocks fetched after the first response). */
+  signal: AbortSignal | undefined = undefined;
+  unlisten: (() => void) | undefined = undefined;
 
   constructor(
     /** tokenId(token): the key in the exchange map. */
@@ -477,6 +487,7 @@ export class CoapTransport {
     duplicates: 0,
     retransmissions: 0,
     timeouts: 0,
+    aborted: 0,
     unmatched: 0,
     staleNotifications: 0,
     internalErrors: 0,
@@ -585,14 +596,14 @@ export class CoapTransport {
     const body = req.payload ? Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength) : EMPTY;
     if (options.szx === undefined && body.length <= blockSize(0)) {
       // The common case: one exchange whose response becomes the result (one promise in all).
-      return this.exchange(peer, this.buildRequest(req, undefined, body), deadline, undefined, false, req) as Promise<never>;
+      return this.exchange(peer, this.buildRequest(req, undefined, body), deadline, undefined, false, req, options.signal) as Promise<never>;
     }
-    return this.requestBlockwise(peer, req, options.szx, deadline, started);
+    return this.requestBlockwise(peer, req, options.szx, deadline, started, options.signal);
   }
 
-  private async requestBlockwise(peer: Peer, req: CoapRequest, szx: number | undefined, deadline: number, started: number): Promise<RequestResult> {
-    const first = await this.sendBody(peer, req, szx, deadline);
-    const payload = hasMoreBlocks(first) ? await this.readRest(peer, req, first, deadline) : first.payload;
+  private async requestBlockwise(peer: Peer, req: CoapRequest, szx: number | undefined, deadline: number, started: number, signal: AbortSignal | undefined): Promise<RequestResult> {
+    const first = await this.sendBody(peer, req, szx, deadline, signal);
+    const payload = hasMoreBlocks(first) ? await this.readRest(peer, req, first, deadline, signal) : first.payload;
     return this.toResult(peer, first, payload, started);
   }
 
@@ -607,7 +618,7 @@ export class CoapTransport {
     const observeReq: CoapRequest = { ...req, options: [...(req.options ?? []), uintOption(Opt.Observe, 0)] };
     const msg = this.buildRequest(observeReq, undefined, req.payload ? Buffer.from(req.payload) : EMPTY);
     let observation: Observation | undefined;
-    const first = await this.exchange(peer, msg, deadline, (m) => this.onNotification(observation, observeReq, m, handlers));
+    const first = await this.exchange(peer, msg, deadline, (m) => this.onNotification(observation, observeReq, m, handlers), false, undefined, options.signal);
     const seq = getUintOption(first.options, Opt.Observe);
     if (seq !== undefined && isSuccessCode(first.code)) {
       observation = new Observation(peer, msg.token, seq, this.clock.now(), this.observationHost(observeReq), (r) => {
@@ -617,7 +628,7 @@ export class CoapTransport {
       this.observations.add(observation);
     }
     try {
-      const payload = hasMoreBlocks(first) ? await this.readRest(peer, req, first, deadline) : first.payload;
+      const payload = hasMoreBlocks(first) ? await this.readRest(peer, req, first, deadline, options.signal) : first.payload;
       return { response: this.toResult(peer, first, payload, started), observation };
     } catch (err) {
       observation?.end('cancelled');
@@ -668,14 +679,14 @@ export class CoapTransport {
   }
 
   /** Sends the request body (block-wise when larger than a block); resolves with the final response message. */
-  private sendBody(peer: Peer, req: CoapRequest, szxOption: number | undefined, deadline: number): Promise<CoapMessage> {
+  private sendBody(peer: Peer, req: CoapRequest, szxOption: number | undefined, deadline: number, signal?: AbortSignal): Promise<CoapMessage> {
     const body = req.payload ? Buffer.from(req.payload.buffer, req.payload.byteOffset, req.payload.byteLength) : EMPTY;
     const szx = szxOption ?? (body.length > blockSize(0) ? this.peerSzx.get(formatPeer(peer)) : undefined) ?? this.cfg.preferredSzx;
-    if (body.length <= blockSize(szx)) return this.exchange(peer, this.buildRequest(req, undefined, body), deadline);
-    return this.sendBlockwise(peer, req, body, szx, deadline);
+    if (body.length <= blockSize(szx)) return this.exchange(peer, this.buildRequest(req, undefined, body), deadline, undefined, false, undefined, signal);
+    return this.sendBlockwise(peer, req, body, szx, deadline, signal);
   }
 
-  private async sendBlockwise(peer: Peer, req: CoapRequest, body: Buffer, szxStart: number, deadline: number): Promise<CoapMessage> {
+  private async sendBlockwise(peer: Peer, req: CoapRequest, body: Buffer, szxStart: number, deadline: number, signal: AbortSignal | undefined): Promise<CoapMessage> {
     let szx = szxStart;
     let offset = 0;
     for (;;) {
@@ -684,7 +695,7 @@ export class CoapTransport {
       const block: BlockOption = { num: offset / size, more, szx };
       const extra: CoapOption[] = [{ number: Opt.Block1, value: encodeBlock(block) }];
       if (offset === 0) extra.push(uintOption(Opt.Size1, body.length));
-      const res = await this.exchange(peer, this.buildRequest(req, extra, body.subarray(offset, offset + size)), deadline);
+      const res = await this.exchange(peer, this.buildRequest(req, extra, body.subarray(offset, offset + size)), deadline, undefined, false, undefined, signal);
       const ctrl = getBlock(res.options, Opt.Block1);
       if (res.code === Code.RequestEntityTooLarge && ctrl && ctrl.szx < szx) {
         szx = this.rememberSzx(peer, ctrl.szx);
@@ -698,7 +709,7 @@ export class CoapTransport {
   }
 
   /** The whole response body: `first.payload` plus any further Block2 blocks, fetched one by one. */
-  private async readRest(peer: Peer, req: CoapRequest, first: CoapMessage, deadline: number): Promise<Buffer> {
+  private async readRest(peer: Peer, req: CoapRequest, first: CoapMessage, deadline: number, signal?: AbortSignal): Promise<Buffer> {
     let block = getBlock(first.options, Opt.Block2);
     if (!block?.more) return first.payload;
     const etag = getOption(first.options, Opt.ETag);
@@ -716,7 +727,7 @@ export class CoapTransport {
       if (length % blockSize(szx) !== 0) throw new BlockTransferError('a non-final block is not a whole block');
       const num = length / blockSize(szx);
       const extra = [{ number: Opt.Block2, value: encodeBlock({ num, more: false, szx }) }];
-      const res = await this.exchange(peer, this.buildRequest(next, extra, payload), deadline);
+      const res = await this.exchange(peer, this.buildRequest(next, extra, payload), deadline, undefined, false, undefined, signal);
       const got = getBlock(res.options, Opt.Block2);
       if (!isSuccessCode(res.code)) throw new BlockTransferError(`block ${num} failed with ${codeToString(res.code)}`);
       if (!got || got.num * blockSize(got.szx) !== length) throw new BlockTransferError(`asked for block ${num}, got ${got ? got.num : 'none'}`);
@@ -775,8 +786,10 @@ export class CoapTransport {
     skipNotifications = false,
     /** Resolve with the RequestResult of this request (further Block2 blocks fetched) instead of the message. */
     asResultOf?: CoapRequest,
+    signal?: AbortSignal,
   ): Promise<CoapMessage> {
     if (!this.socket) return Promise.reject(new TransportClosedError());
+    if (signal?.aborted) return Promise.reject(new RequestAbortedError());
     if (this.family === 'udp4' && peer.address.includes(':')) {
       return Promise.reject(new Error(`cannot reach IPv6 peer ${formatPeer(peer)} from an IPv4 socket`));
     }
@@ -792,11 +805,23 @@ export class CoapTransport {
       ex.resolve = resolve as (value: CoapMessage | RequestResult) => void;
       ex.reject = reject;
     });
+    if (signal) this.abortOn(ex, signal);
     if (msg.type === 'NON') {
       this.transmit(peer, msg);
       this.armDeadline(ex);
     } else ex.con = this.sendCon(peer, msg, ex, ex);
     return promise;
+  }
+
+  /** Ends the exchange when `signal` aborts; the listener goes with the exchange. */
+  private abortOn(ex: Exchange, signal: AbortSignal): void {
+    ex.signal = signal;
+    const onAbort = (): void => {
+      this.statsData.aborted++;
+      this.finishExchange(ex, new RequestAbortedError());
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    ex.unlisten = () => signal.removeEventListener('abort', onAbort);
   }
 
   /** The exchange waits for a separate (or NON) response: only its deadline can end it now. */
@@ -814,6 +839,7 @@ export class CoapTransport {
   private finishExchange(ex: Exchange, result: CoapMessage | Error): void {
     if (ex.done) return;
     ex.done = true;
+    ex.unlisten?.();
     this.timers.remove(ex);
     if (ex.con) this.cancelCon(ex.con);
     ex.con = undefined;
@@ -825,7 +851,7 @@ export class CoapTransport {
     else if (!hasMoreBlocks(result)) ex.resolve(this.toResult(ex.peer, result, result.payload, ex.started));
     else {
       const first = result;
-      this.readRest(ex.peer, ex.asResultOf, first, ex.deadline).then((payload) => ex.resolve(this.toResult(ex.peer, first, payload, ex.started)), ex.reject);
+      this.readRest(ex.peer, ex.asResultOf, first, ex.deadline, ex.signal).then((payload) => ex.resolve(this.toResult(ex.peer, first, payload, ex.started)), ex.reject);
     }
   }
 

@@ -76,7 +76,8 @@ export class DownlinkQueue {
    * Runs `run` when every earlier request to `endpoint` has settled and the client can be
    * reached. A request still waiting after `ttlMs` rejects with QueueTimeoutError.
    */
-  enqueue<T>(endpoint: string, what: QueuedWhat, ttlMs: number | undefined, run: () => Promise<T>): Promise<T> {
+  enqueue<T>(endpoint: string, what: QueuedWhat, ttlMs: number | undefined, run: () => Promise<T>, signal?: AbortSignal): Promise<T> {
+    if (signal?.aborted) return Promise.reject(new RequestCancelledError(`${what.operation} ${String(what.path)} to "${endpoint}" was cancelled before it was sent`));
     let lane = this.lanes.get(endpoint);
     if (!lane) {
       lane = { waiting: [], running: undefined };
@@ -105,6 +106,15 @@ export class DownlinkQueue {
     lane.waiting.push(entry);
     if (ttlMs !== undefined) entry.timer = this.clock.setTimeout(() => this.expire(endpoint, entry), ttlMs);
     if (this.hooks.onQueued && !this.hooks.canSend(endpoint)) this.hooks.onQueued(infoOf(endpoint, entry));
+    if (signal) {
+      // Cancelled while waiting: leave the queue now (once sent, the transport sees the same signal).
+      const onAbort = (): void => void this.cancel(endpoint, entry.id);
+      signal.addEventListener('abort', onAbort, { once: true });
+      void promise.then(
+        () => signal.removeEventListener('abort', onAbort),
+        () => signal.removeEventListener('abort', onAbort),
+      );
+    }
     this.pump(endpoint, lane);
     return promise;
   }

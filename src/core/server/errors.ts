@@ -3,7 +3,7 @@
 import { codeToString } from '../coap/message';
 import { toHex } from '../codec/bytes';
 
-export { BlockTransferError, PortInUseError, ResetError, TimeoutError, TransportClosedError } from '../coap/errors';
+export { BlockTransferError, PortInUseError, RequestAbortedError, ResetError, TimeoutError, TransportClosedError } from '../coap/errors';
 
 /** No registration exists (any more) for this endpoint name. */
 export class ClientNotFoundError extends Error {

@@ -741,7 +741,7 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
   private perform(endpoint: string, operation: string, out: Outgoing, options: OperationOptions, client?: Registration): Promise<Exchanged> {
     const reg = client ?? this.requireClient(endpoint);
     const what = { operation, method: METHOD_NAMES.get(out.method) ?? String(out.method), path: out.path };
-    return this.queue.enqueue(endpoint, what, this.queueTtl(reg, options), () => this.send(endpoint, out, options));
+    return this.queue.enqueue(endpoint, what, this.queueTtl(reg, options), () => this.send(endpoint, out, options), options.signal);
   }
 
   private send(endpoint: string, out: Outgoing, options: OperationOptions): Promise<Exchanged> {
@@ -761,7 +761,7 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
     };
     // OperationOptions carries timeoutMs as the transport's RequestOptions expects it.
     if (!out.observe) return transport.request(reg.address, coapReq, options);
-    return this.sendObserve(transport, reg, out as Outgoing & { observe: NonNullable<Outgoing['observe']> }, coapReq, options.timeoutMs);
+    return this.sendObserve(transport, reg, out as Outgoing & { observe: NonNullable<Outgoing['observe']> }, coapReq, options.timeoutMs, options.signal);
   }
 
   private rootSegments(reg: Registration): readonly string[] {
@@ -774,8 +774,8 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
     return segments;
   }
 
-  private async sendObserve(transport: CoapTransport, reg: Registration, out: Outgoing & { observe: NonNullable<Outgoing['observe']> }, coapReq: CoapRequest, timeoutMs: number | undefined): Promise<Exchanged> {
-    const timing = { timeoutMs };
+  private async sendObserve(transport: CoapTransport, reg: Registration, out: Outgoing & { observe: NonNullable<Outgoing['observe']> }, coapReq: CoapRequest, timeoutMs: number | undefined, signal?: AbortSignal): Promise<Exchanged> {
+    const timing = { timeoutMs, signal };
     // Filled in once the client accepted the observation.
     const held: { info?: ServerObservation } = {};
     const { response, observation } = await transport.observe(

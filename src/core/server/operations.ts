@@ -24,6 +24,11 @@ export interface OperationOptions {
   timeoutMs?: number;
   /** How long the request may wait in the client's queue (queue mode), default the server's queueTimeoutMs. */
   queueTimeoutMs?: number;
+  /**
+   * Cancels the request: while it waits in the client's queue it leaves the queue
+   * (RequestCancelledError); once sent, retransmissions stop and it ends with RequestAbortedError.
+   */
+  signal?: AbortSignal;
 }
 
 export interface ReadOptions extends OperationOptions {

@@ -5,13 +5,15 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec' });
+  // LWM2M_TEST_GREP=<text> runs only the tests whose titles contain it (while working on one feature).
+  const grep = process.env.LWM2M_TEST_GREP;
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec', ...(grep ? { grep } : {}) });
   const dir = __dirname;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(join(dir, file));
   console.log('[lwm2m-extension-tests] start');
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => {
-      console.log(`${mocha.suite.total() - failures} passed, ${failures} failed`);
+    const runner = mocha.run((failures) => {
+      console.log(`${runner.stats?.passes ?? mocha.suite.total() - failures} passed, ${failures} failed`);
       if (failures > 0) reject(new Error(`${failures} extension-host test(s) failed`));
       else resolve();
     });
