@@ -55,6 +55,8 @@ const common = {
   minify: production,
   logLevel: 'warning',
   plugins: [noNativeAddons],
+  // jsonc-parser's `main` is a UMD build whose lazy require()s esbuild cannot follow: use its ES modules.
+  alias: { 'jsonc-parser': 'jsonc-parser/lib/esm/main.js' },
 };
 
 const webviewEntries = listFiles(join(root, 'src', 'webview'), (p) => /[\\/]src[\\/]webview[\\/][^\\/]+[\\/]main\.ts$/.test(p));

@@ -51,6 +51,8 @@ const server = await startCodeServer({
   userDataDir: option('user-data-dir') ?? join(scratch, 'user-data'),
   extensionsDir: option('extensions-dir') ?? join(scratch, 'extensions'),
   args: ['--vscode-option', 'enable-smoke-test-driver'],
+  // The extension starts its servers on activation: on ports the system chooses, never fixed ones.
+  settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.bootstrap.port': 0 },
   log: verbose ? (l) => console.log(`[code-server] ${l}`) : undefined,
 });
 

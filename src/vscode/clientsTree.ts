@@ -122,7 +122,8 @@ export class ClientsTreeProvider extends Disposable implements vscode.TreeDataPr
     const item = new vscode.TreeItem(c.endpoint, vscode.TreeItemCollapsibleState.Collapsed);
     item.id = node.id;
     const addr = r.address.address.includes(':') ? `[${r.address.address}]:${r.address.port}` : `${r.address.address}:${r.address.port}`;
-    item.description = `${c.status === 'registered' ? '' : c.status + ' · '}LwM2M ${r.lwm2mVersion} · ${r.binding}${r.queueMode ? ' (queue)' : ''} · ${addr}`;
+    const secure = r.security === 'PSK';
+    item.description = `${c.status === 'registered' ? '' : c.status + ' · '}LwM2M ${r.lwm2mVersion} · ${r.binding}${r.queueMode ? ' (queue)' : ''} · ${secure ? 'DTLS-PSK · ' : ''}${addr}`;
     item.contextValue = `lwm2m.client ${c.status}`;
     item.iconPath =
       c.status === 'sleeping'
@@ -139,7 +140,8 @@ export class ClientsTreeProvider extends Disposable implements vscode.TreeDataPr
         `| LwM2M version | ${r.lwm2mVersion} |`,
         `| Binding | ${r.binding}${r.queueMode ? ' (queue mode)' : ''} |`,
         `| Lifetime | ${r.lifetime} s |`,
-        `| Address | ${addr} |`,
+        `| Address | ${secure ? 'coaps' : 'coap'}://${addr} |`,
+        `| Security | ${secure ? `DTLS 1.2, pre-shared key — identity \`${(r.pskIdentity ?? '').replace(/`/g, "'")}\`` : 'NoSec (plain CoAP)'} |`,
         `| Registration | /rd/${r.id} |`,
         `| Registered | ${new Date(r.registeredAt).toLocaleString()} |`,
         `| Last update | ${new Date(r.lastUpdate).toLocaleString()} (${ago(r.lastUpdate)}) |`,

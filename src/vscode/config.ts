@@ -6,6 +6,13 @@ export interface Lwm2mSettings {
   autoStart: boolean;
   port: number;
   securePort: number;
+  /** Serve CoAPS (DTLS 1.2 with PSK) on `securePort` beside CoAP. */
+  dtlsEnabled: boolean;
+  /** Run the bootstrap server beside the LwM2M server. */
+  bootstrapEnabled: boolean;
+  bootstrapPort: number;
+  /** Bootstrap configuration files, relative to each workspace folder or absolute. */
+  bootstrapConfigFiles: string[];
   bindAddress: string;
   /** Milliseconds. */
   requestTimeoutMs: number;
@@ -36,6 +43,10 @@ export function readSettings(): Lwm2mSettings {
     autoStart: c.get<boolean>('server.autoStart', true),
     port: int('server.port', 5683, 0, 65535),
     securePort: int('server.securePort', 5684, 0, 65535),
+    dtlsEnabled: c.get<boolean>('server.dtls.enabled', true),
+    bootstrapEnabled: c.get<boolean>('bootstrap.enabled', false),
+    bootstrapPort: int('bootstrap.port', 5685, 0, 65535),
+    bootstrapConfigFiles: c.get<string[]>('bootstrap.configFiles', ['.lwm2m/bootstrap.json']) ?? [],
     bindAddress: c.get<string>('server.bindAddress', '::') || '::',
     requestTimeoutMs: int('requests.timeout', 30, 1, 3600) * 1000,
     singleValueFormat: format(c.get<string>('requests.singleValueFormat', 'auto')),

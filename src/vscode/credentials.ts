@@ -40,6 +40,31 @@ export class PskCredentials {
     }
   }
 
+  /**
+   * The key of a DTLS handshake's PSK identity and the endpoint it may register as (CoAPS lookup).
+   * Undefined refuses the identity.
+   */
+  async lookupIdentity(identity: string): Promise<{ key: Uint8Array; endpoint: string } | undefined> {
+    for (const endpoint of await this.endpoints()) {
+      const c = await this.get(endpoint);
+      if (c?.identity === identity) return { key: Buffer.from(c.keyHex, 'hex'), endpoint };
+    }
+    return undefined;
+  }
+
+  /**
+   * A bootstrap configuration's `keyRef`: the stored credential whose identity, else whose
+   * endpoint, is `keyRef`. The key leaves SecretStorage only to be written to the client.
+   */
+  async resolveKeyRef(keyRef: string): Promise<Uint8Array | undefined> {
+    const byEndpoint = await this.get(keyRef);
+    for (const endpoint of await this.endpoints()) {
+      const c = await this.get(endpoint);
+      if (c?.identity === keyRef) return Buffer.from(c.keyHex, 'hex');
+    }
+    return byEndpoint ? Buffer.from(byEndpoint.keyHex, 'hex') : undefined;
+  }
+
   async set(c: PskCredential): Promise<void> {
     const key = normalizeKey(c.keyHex);
     if (key === undefined) throw new Error('The PSK must be hex (e.g. 0123456789abcdef), 1 to 64 bytes.');
@@ -80,7 +105,7 @@ export class PskCredentials {
         if (!keyHex) return undefined;
         await this.set({ endpoint, identity, keyHex });
         log.info(`PSK credential stored for "${endpoint}" (identity "${identity}")`);
-        void vscode.window.showInformationMessage(`PSK credential for "${endpoint}" stored in SecretStorage. (DTLS support in the server is coming; the key is kept for it.)`);
+        void vscode.window.showInformationMessage(`PSK credential for "${endpoint}" stored in SecretStorage: it can now register over CoAPS (DTLS) with identity "${identity}".`);
         return endpoint;
       }),
       vscode.commands.registerCommand(Commands.removePskCredential, async (arg?: { endpoint?: string } | string) => {
@@ -102,7 +127,7 @@ export class PskCredentials {
         const list = await this.endpoints();
         const items = await Promise.all(list.map(async (e) => ({ endpoint: e, identity: (await this.get(e))?.identity ?? '?' })));
         if (!arg?.quiet) {
-          if (items.length === 0) void vscode.window.showInformationMessage('No PSK credentials are stored. Add one with "LwM2M: Set PSK Credential…".');
+          if (items.length === 0) void vscode.window.showInformationMessage('No PSK credentials are stored. Add one with "LwM2M: Add PSK Credential…".');
           else void vscode.window.showQuickPick(items.map((i) => ({ label: i.endpoint, description: `identity ${i.identity} · key hidden` })), { title: 'Stored PSK credentials' });
         }
         return items;

@@ -1,5 +1,6 @@
 import * as vscode from 'vscode';
 import { Lwm2mPath } from '../core/path';
+import { BootstrapConfigs } from './bootstrapConfigs';
 import { ChartPanel } from './chartPanel';
 import { ClientsTreeProvider, type ClientsTreeNode } from './clientsTree';
 import { Commands } from './commands';
@@ -24,6 +25,7 @@ export interface Lwm2mWorkbenchApi {
   readonly models: ModelService;
   readonly simulators: SimulatorManager;
   readonly credentials: PskCredentials;
+  readonly bootstrapConfigs: BootstrapConfigs;
   readonly status: ServerStatusBar;
   /** The open traffic log panel, if any. */
   trafficLog(): TrafficLogPanel | undefined;
@@ -37,16 +39,20 @@ export function activate(context: vscode.ExtensionContext): Lwm2mWorkbenchApi {
   log.info(`LwM2M Workbench ${context.extension.packageJSON.version as string} activating (${vscode.env.appName}, ui ${vscode.env.uiKind === vscode.UIKind.Web ? 'web' : 'desktop'})`);
 
   const models = new ModelService(log);
-  const controller = new ServerController(log, models.registry);
+  const credentials = new PskCredentials(context.secrets);
+  const bootstrapConfigs = new BootstrapConfigs(log);
+  const controller = new ServerController(log, models.registry, (identity) => credentials.lookupIdentity(identity), {
+    configs: bootstrapConfigs,
+    resolveKey: (keyRef) => credentials.resolveKeyRef(keyRef),
+  });
   const tree = new ClientsTreeProvider(controller, models.registry);
   const treeView = vscode.window.createTreeView('lwm2m.clients', { treeDataProvider: tree, showCollapseAll: true, canSelectMany: true });
   const observations = new ObservationsTreeProvider(controller);
   const observationsView = vscode.window.createTreeView('lwm2m.observations', { treeDataProvider: observations });
   const status = new ServerStatusBar(controller);
   const simulators = new SimulatorManager(controller, models.registry, log);
-  const credentials = new PskCredentials(context.secrets);
   // Disposed in reverse order: the simulators and the server stop before the views go.
-  context.subscriptions.push(models, controller, tree, treeView, observations, observationsView, status, simulators);
+  context.subscriptions.push(models, bootstrapConfigs, controller, tree, treeView, observations, observationsView, status, simulators);
 
   const updateBadge = () => {
     const n = controller.store.activeCount;
@@ -57,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): Lwm2mWorkbenchApi {
   context.subscriptions.push(models.onDidChange(() => tree.refresh()));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      const restartKeys = ['lwm2m.server.port', 'lwm2m.server.bindAddress', 'lwm2m.requests.blockSize', 'lwm2m.trafficLog.size'];
+      const restartKeys = ['lwm2m.server.port', 'lwm2m.server.securePort', 'lwm2m.server.dtls.enabled', 'lwm2m.server.bindAddress', 'lwm2m.requests.blockSize', 'lwm2m.trafficLog.size', 'lwm2m.bootstrap'];
       if (controller.state.kind !== 'running' || !restartKeys.some((k) => e.affectsConfiguration(k))) return;
       void vscode.window.showInformationMessage('LwM2M server settings changed: they apply when the server restarts.', 'Restart Server').then((c) => {
         if (c) void controller.restart();
@@ -137,7 +143,7 @@ export function activate(context: vscode.ExtensionContext): Lwm2mWorkbenchApi {
     else log.info('lwm2m.server.autoStart is on, but this workspace is not trusted: start the server with "LwM2M: Start Server".');
   }
 
-  return { controller, tree, treeView, observations, operations, models, simulators, credentials, status, inspector, trafficLog: () => TrafficLogPanel.current };
+  return { controller, tree, treeView, observations, operations, models, simulators, credentials, bootstrapConfigs, status, inspector, trafficLog: () => TrafficLogPanel.current };
 }
 
 export function deactivate(): void {

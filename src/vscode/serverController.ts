@@ -1,7 +1,10 @@
 import * as vscode from 'vscode';
+import { BootstrapServer, type BootstrapEvent, type KeyResolver } from '../core/bootstrap/server';
+import { formatName } from '../core/contentFormat';
 import type { ModelRegistry } from '../core/model/registry';
+import type { BootstrapConfigs } from './bootstrapConfigs';
 import { PortInUseError } from '../core/server/errors';
-import { Lwm2mServer } from '../core/server/lwm2mServer';
+import { Lwm2mServer, type PskLookupResult } from '../core/server/lwm2mServer';
 import type { TrafficEntry } from '../core/server/traffic';
 import { ClientStore } from './clientStore';
 import { ContextKeys } from './commands';
@@ -11,7 +14,17 @@ import { Disposable } from './dispose';
 export type ServerState =
   | { kind: 'stopped' }
   | { kind: 'starting' }
-  | { kind: 'running'; port: number; address: string; clients: number }
+  | {
+      kind: 'running';
+      port: number;
+      address: string;
+      clients: number;
+      /** CoAPS (DTLS-PSK) port, when served. */
+      securePort?: number;
+      /** Bootstrap server ports, when it runs. */
+      bootstrapPort?: number;
+      bootstrapSecurePort?: number;
+    }
   | { kind: 'failed'; message: string };
 
 export interface StartOptions {
@@ -19,6 +32,10 @@ export interface StartOptions {
   port?: number;
   /** Overrides `lwm2m.server.bindAddress`. */
   address?: string;
+  /** Overrides `lwm2m.bootstrap.port` (when `lwm2m.bootstrap.enabled`). */
+  bootstrapPort?: number;
+  /** Overrides `lwm2m.server.securePort` (0: a free port); `false` serves no CoAPS this time. */
+  securePort?: number | false;
   /** No dialogs (autoStart, tests): failures are logged and returned in the state. */
   quiet?: boolean;
 }
@@ -44,14 +61,21 @@ export class ServerController extends Disposable {
   private unsubscribe: (() => void) | undefined;
   /** A port chosen after "port in use", kept for Restart during this session. */
   private portOverride: number | undefined;
+  private securePortOverride: number | undefined;
+  private bootstrapServer: BootstrapServer | undefined;
   private countTimer: ReturnType<typeof setTimeout> | undefined;
   private busy: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly log: vscode.LogOutputChannel,
     private readonly models: ModelRegistry,
+    /** PSK lookup for CoAPS: identity → key and the endpoint it may register (SecretStorage). */
+    private readonly psk: (identity: string) => Promise<PskLookupResult>,
+    /** The bootstrap server's configurations (workspace files) and PSK keys (SecretStorage). */
+    private readonly bootstrapSource?: { configs: BootstrapConfigs; resolveKey: KeyResolver },
   ) {
     super();
+    if (bootstrapSource) this.register(bootstrapSource.configs.onDidChange((c) => this.bootstrapServer?.setConfig(c)));
     this.store = this.register(new ClientStore(() => readSettings().historySize));
     this.register(this.store.onDidChange((c) => c.kind === 'clients' && this.scheduleCount()));
     this.register({ dispose: () => void this.shutdown() });
@@ -60,6 +84,11 @@ export class ServerController extends Disposable {
 
   get state(): ServerState {
     return this.current;
+  }
+
+  /** The running bootstrap server, or undefined. */
+  get bootstrap(): BootstrapServer | undefined {
+    return this.bootstrapServer;
   }
 
   /** The running server, or undefined. */
@@ -102,27 +131,110 @@ export class ServerController extends Disposable {
     const port = options.port ?? this.portOverride ?? settings.port;
     const address = options.address ?? settings.bindAddress;
     this.setState({ kind: 'starting' });
+    const securePort = options.securePort ?? (settings.dtlsEnabled ? (this.securePortOverride ?? settings.securePort) : false);
+    this.setState({ kind: 'starting' });
     const server = new Lwm2mServer({
       models: this.models,
       trafficLogSize: settings.trafficLogSize,
       requestTimeoutMs: settings.requestTimeoutMs,
       transport: { preferredSzx: blockSizeToSzx(settings.blockSize) },
+      ...(securePort !== false ? { dtls: { port: securePort, psk: (identity: string) => this.lookupPsk(identity) } } : {}),
     });
     try {
       await server.start({ port, address });
     } catch (err) {
-      return this.startFailed(err as Error, port, address, options);
+      return this.startFailed(err as Error, port, address, options, securePort);
     }
     this.instance = server;
     this.subscribe(server);
     const bound = server.address()!;
-    this.log.info(`LwM2M server listening on ${bound.address.includes(':') ? `[${bound.address}]` : bound.address}:${bound.port} (UDP, CoAP)`);
-    this.setState({ kind: 'running', port: bound.port, address: bound.address, clients: 0 });
+    const secure = server.secureAddress();
+    this.log.info(`LwM2M server listening on ${hostPort(bound.address, bound.port)} (UDP, CoAP)${secure ? ` and ${hostPort(secure.address, secure.port)} (CoAPS, DTLS 1.2 with PSK)` : ''}`);
+    const bs = settings.bootstrapEnabled && this.bootstrapSource ? await this.startBootstrap(options.bootstrapPort ?? settings.bootstrapPort, address, options) : undefined;
+    const bsAddress = bs?.address();
+    this.setState({
+      kind: 'running',
+      port: bound.port,
+      address: bound.address,
+      clients: 0,
+      ...(secure ? { securePort: secure.port } : {}),
+      ...(bsAddress ? { bootstrapPort: bsAddress.port } : {}),
+    });
     this.onDidChangeServerEmitter.fire(server);
     return this.current;
   }
 
-  private async startFailed(err: Error, port: number, address: string, options: StartOptions): Promise<ServerState> {
+  /** Starts the bootstrap server beside the LwM2M server; on failure a warning, and the LwM2M server runs on without it. */
+  private async startBootstrap(port: number, address: string, options: StartOptions): Promise<BootstrapServer | undefined> {
+    const source = this.bootstrapSource!;
+    const config = await source.configs.reload();
+    const bs = new BootstrapServer({ config, models: this.models, resolveKey: source.resolveKey, requestTimeoutMs: readSettings().requestTimeoutMs });
+    bs.on('event', (e) => this.logBootstrap(e));
+    bs.on('error', (err) => this.log.error(`bootstrap server: ${err.message}`));
+    try {
+      await bs.start({ port, address });
+    } catch (err) {
+      const message =
+        err instanceof PortInUseError
+          ? `UDP port ${port} for the bootstrap server is already in use: the LwM2M server runs without it (change lwm2m.bootstrap.port).`
+          : `The bootstrap server did not start: ${(err as Error).message}. The LwM2M server runs without it.`;
+      this.log.warn(message);
+      if (!options.quiet) void vscode.window.showWarningMessage(message, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'lwm2m.bootstrap'));
+      return undefined;
+    }
+    const a = bs.address()!;
+    const n = config.endpoints.size;
+    this.log.info(
+      `LwM2M bootstrap server listening on ${hostPort(a.address, a.port)} (UDP, CoAP): ${n} configured endpoint${n === 1 ? '' : 's'}${config.default ? ' and a default' : ''}${source.configs.files.length ? '' : ` (no configuration file found: ${readSettings().bootstrapConfigFiles.join(', ')})`}`,
+    );
+    this.bootstrapServer = bs;
+    return bs;
+  }
+
+  private logBootstrap(e: BootstrapEvent): void {
+    const where = `bootstrap ${e.endpoint}`;
+    switch (e.type) {
+      case 'request':
+        this.log.info(`${where}: Bootstrap-Request from ${e.peer} (configuration ${e.configSource}, writes as ${formatName(e.format)})`);
+        break;
+      case 'delete':
+        this.log.debug(`${where}: Bootstrap-Delete ${e.path} → ${e.code}`);
+        break;
+      case 'write':
+        this.log.info(`${where}: Bootstrap-Write ${e.path} → ${e.code}`);
+        break;
+      case 'discover':
+      case 'read':
+        this.log.debug(`${where}: Bootstrap-${e.type === 'read' ? 'Read' : 'Discover'} ${e.path} → ${e.code}`);
+        break;
+      case 'finish':
+        this.log.info(`${where}: Bootstrap-Finish → ${e.code}`);
+        break;
+      case 'done':
+        this.log.info(`${where}: bootstrapped in ${e.durationMs} ms; it now registers with ${e.servers.join(', ')}`);
+        break;
+      case 'failed':
+        this.log.warn(`${where}: failed at ${e.step}${e.code ? ` (${e.code})` : ''}: ${e.reason}`);
+        break;
+    }
+  }
+
+  /** Asks SecretStorage for the key of a DTLS handshake's identity (logged: a refused identity is the usual first problem). */
+  private async lookupPsk(identity: string): Promise<PskLookupResult> {
+    const found = await this.psk(identity);
+    if (found) this.log.debug(`DTLS: PSK identity "${identity}" is known`);
+    else this.log.warn(`DTLS: a client offered PSK identity "${identity}", which has no stored credential ("LwM2M: Add PSK Credential…"); the handshake is refused`);
+    return found;
+  }
+
+  private async startFailed(err: Error, port: number, address: string, options: StartOptions, securePort: number | false): Promise<ServerState> {
+    if (err instanceof PortInUseError && securePort !== false && err.port === securePort && securePort !== port) {
+      const message = `UDP port ${securePort} for CoAPS (DTLS) is already in use on ${address}. The LwM2M server did not start.`;
+      this.log.warn(message);
+      this.setState({ kind: 'failed', message });
+      if (!options.quiet) void this.offerOtherSecurePort(message, securePort);
+      return this.current;
+    }
     if (err instanceof PortInUseError) {
       const message = `UDP port ${port} is already in use on ${address} (another LwM2M server or CoAP tool?). The LwM2M server did not start.`;
       this.log.warn(message);
@@ -161,6 +273,21 @@ export class ServerController extends Disposable {
     if (state.kind === 'running') void vscode.window.showInformationMessage(`LwM2M server listening on UDP port ${state.port} (for this session; lwm2m.server.port is unchanged).`);
   }
 
+  /** CoAPS port in use: a free port for this session, no CoAPS this time, or the setting. */
+  private async offerOtherSecurePort(message: string, securePort: number): Promise<void> {
+    const free = 'Use a Free Port';
+    const without = 'Start without CoAPS';
+    const settings = 'Open Settings';
+    const choice = await vscode.window.showErrorMessage(message, free, without, settings);
+    if (choice === settings) void vscode.commands.executeCommand('workbench.action.openSettings', 'lwm2m.server.securePort');
+    if (choice === free) {
+      this.securePortOverride = 0;
+      const state = await this.start();
+      if (state.kind === 'running') void vscode.window.showInformationMessage(`CoAPS on UDP port ${state.securePort} for this session (port ${securePort} is in use; lwm2m.server.securePort is unchanged).`);
+    }
+    if (choice === without) await this.start({ securePort: false });
+  }
+
   private async shutdown(): Promise<void> {
     const server = this.instance;
     if (!server) {
@@ -170,7 +297,9 @@ export class ServerController extends Disposable {
     this.instance = undefined;
     this.unsubscribe?.();
     this.unsubscribe = undefined;
-    await server.stop();
+    const bs = this.bootstrapServer;
+    this.bootstrapServer = undefined;
+    await Promise.all([server.stop(), bs?.stop()]);
     this.store.clear();
     this.log.info('LwM2M server stopped');
     this.setState({ kind: 'stopped' });
@@ -180,7 +309,9 @@ export class ServerController extends Disposable {
   private subscribe(server: Lwm2mServer): void {
     const subs = [
       server.on('registered', (r) => {
-        this.log.info(`registered: ${r.endpoint} (LwM2M ${r.lwm2mVersion}, binding ${r.binding}, lifetime ${r.lifetime} s, ${r.objects.length} objects) from ${peer(r.address)}`);
+        this.log.info(
+          `registered: ${r.endpoint} (LwM2M ${r.lwm2mVersion}, binding ${r.binding}, lifetime ${r.lifetime} s, ${r.objects.length} objects) from ${peer(r.address)}${r.security === 'PSK' ? ` over DTLS (PSK identity "${r.pskIdentity ?? ''}")` : ''}`,
+        );
         this.store.registered(r);
       }),
       server.on('updated', (r, p) => {
@@ -242,5 +373,9 @@ export class ServerController extends Disposable {
 }
 
 function peer(p: { address: string; port: number }): string {
-  return p.address.includes(':') ? `[${p.address}]:${p.port}` : `${p.address}:${p.port}`;
+  return hostPort(p.address, p.port);
+}
+
+function hostPort(address: string, port: number): string {
+  return address.includes(':') ? `[${address}]:${port}` : `${address}:${port}`;
 }

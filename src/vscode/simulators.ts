@@ -14,6 +14,8 @@ export interface SimulatorOptions {
   lifetime?: number;
   /** Period of the simulated value changes, default 1000 ms. */
   tickMs?: number;
+  /** Client Initiated Bootstrap with the embedded bootstrap server first (`lwm2m.bootstrap.enabled`). */
+  bootstrap?: boolean;
 }
 
 /**
@@ -40,11 +42,13 @@ export class SimulatorManager extends Disposable {
     return this.simulations.flatMap((s) => s.clients);
   }
 
-  /** The URI the simulator registers to: the loopback address of the server's bind family. */
-  serverUri(): string {
+  /** The URI the simulator registers to (or bootstraps from): the loopback address of the server's bind family. */
+  serverUri(bootstrap = false): string {
     const state = this.controller.state;
-    const addr = this.controller.server?.address();
-    if (state.kind !== 'running' || !addr) throw new Error('The LwM2M server is not running.');
+    const addr = bootstrap ? this.controller.bootstrap?.address() : this.controller.server?.address();
+    if (state.kind !== 'running' || !addr) {
+      throw new Error(bootstrap ? 'The bootstrap server is not running (turn on lwm2m.bootstrap.enabled and restart the server).' : 'The LwM2M server is not running.');
+    }
     let host = addr.address;
     if (host === '::' || host === '0.0.0.0' || host === '') host = '127.0.0.1';
     return `coap://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
@@ -55,7 +59,7 @@ export class SimulatorManager extends Disposable {
       const state = await this.controller.start();
       if (state.kind !== 'running') throw new Error('The simulated device needs the LwM2M server, which did not start.');
     }
-    const server = this.serverUri();
+    const server = this.serverUri(!!options.bootstrap);
     let endpoint = options.endpoint;
     if (!endpoint) {
       const taken = new Set([...this.clients().map((c) => c.endpoint), ...this.controller.store.list().map((c) => c.endpoint)]);
@@ -72,6 +76,7 @@ export class SimulatorManager extends Disposable {
       ...(options.lwm2mVersion ? { lwm2mVersion: options.lwm2mVersion } : {}),
       ...(options.queueMode ? { queueMode: true } : {}),
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
+      ...(options.bootstrap ? { bootstrap: true } : {}),
     });
     sim.on('event', (e) => {
       if (e.type === 'error') this.log.warn(`simulator ${e.endpoint}: ${e.operation}: ${e.message}`);

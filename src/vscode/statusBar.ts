@@ -35,9 +35,18 @@ export class ServerStatusBar extends Disposable {
         break;
       case 'running': {
         const where = state.address.includes(':') ? `[${state.address}]:${state.port}` : `${state.address}:${state.port}`;
-        this.item.text = `$(radio-tower) LwM2M :${state.port} · ${state.clients} client${state.clients === 1 ? '' : 's'}`;
+        const ports = [`:${state.port}`, ...(state.securePort !== undefined ? [`:${state.securePort} (DTLS)`] : []), ...(state.bootstrapPort !== undefined ? [`BS :${state.bootstrapPort}`] : [])];
+        this.item.text = `$(radio-tower) LwM2M ${ports.join(' ')} · ${state.clients} client${state.clients === 1 ? '' : 's'}`;
+        const coaps =
+          state.securePort !== undefined
+            ? `CoAPS (DTLS 1.2, PSK): port ${state.securePort} — clients use \`coaps://<this machine>:${state.securePort}\` with a credential from "LwM2M: Add PSK Credential…"`
+            : 'CoAPS (DTLS): off (`lwm2m.server.dtls.enabled`)';
+        const bs =
+          state.bootstrapPort !== undefined
+            ? `Bootstrap server: \`coap://<this machine>:${state.bootstrapPort}\`${state.bootstrapSecurePort !== undefined ? `, \`coaps://<this machine>:${state.bootstrapSecurePort}\`` : ''}`
+            : 'Bootstrap server: off (`lwm2m.bootstrap.enabled`)';
         this.item.tooltip = new vscode.MarkdownString(
-          `**LwM2M server running**\n\nCoAP (UDP): \`${where}\` — clients use \`coap://<this machine>:${state.port}\`\n\nCoAPS (DTLS): not available yet\n\n${state.clients} registered client(s)\n\nClick for actions`,
+          `**LwM2M server running**\n\nCoAP (UDP): \`${where}\` — clients use \`coap://<this machine>:${state.port}\`\n\n${coaps}\n\n${bs}\n\n${state.clients} registered client(s)\n\nClick for actions`,
         );
         this.item.backgroundColor = undefined;
         break;

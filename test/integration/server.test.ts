@@ -3,7 +3,9 @@ import * as assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
 import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import * as coap from 'coap-packet';
 import * as vscode from 'vscode';
+import { DtlsClient } from '../../src/core/dtls';
 import type { ServerState } from '../../src/vscode/serverController';
 import { activate, runningServer, waitFor, workspaceDir } from './lwm2mHelpers';
 
@@ -15,7 +17,7 @@ describe('Server lifecycle and settings', function () {
   it('Start / Stop / Restart through the commands; the status bar shows state, port and clients', async () => {
     const api = await activate();
     const port = await runningServer(api);
-    assert.match(api.status.text, new RegExp(`LwM2M :${port} · \\d+ clients?`));
+    assert.match(api.status.text, new RegExp(`LwM2M :${port} :\\d+ \\(DTLS\\) · \\d+ clients?`));
     let s = await vscode.commands.executeCommand<ServerState>('lwm2m.stopServer');
     assert.equal(s.kind, 'stopped');
     assert.match(api.status.text, /LwM2M: stopped/);
@@ -99,5 +101,79 @@ describe('Server lifecycle and settings', function () {
     assert.ok(!settings.includes('0011223344556677'), 'the key is not in the settings');
     assert.equal(await vscode.commands.executeCommand('lwm2m.removePskCredential', 'psk-dev'), true);
     assert.equal(await api.credentials.get('psk-dev'), undefined);
+  });
+});
+
+describe('CoAPS (DTLS 1.2 with PSK) from VS Code', function () {
+  this.timeout(30_000);
+  const clients: DtlsClient[] = [];
+  after(async () => {
+    for (const c of clients) await c.close();
+    await vscode.commands.executeCommand('lwm2m.removePskCredential', 'dtls-dev');
+  });
+
+  /** A device on a DtlsClient: Register, then answers GET /3/0/0 with text. */
+  async function dtlsDevice(port: number, identity: string, keyHex: string, endpoint: string): Promise<{ client: DtlsClient; answer: Promise<coap.ParsedPacket> }> {
+    const client = new DtlsClient({ handshakeTimeoutMs: 5000, retransmitInitialMs: 300 });
+    clients.push(client);
+    await client.connect('127.0.0.1', port, identity, Buffer.from(keyHex, 'hex'));
+    let resolveAnswer: (p: coap.ParsedPacket) => void = () => undefined;
+    const answer = new Promise<coap.ParsedPacket>((r) => (resolveAnswer = r));
+    client.on('message', (data) => {
+      const p = coap.parse(data);
+      if (p.code === '0.01') {
+        // GET from the server: answer with the manufacturer as text (piggybacked ACK).
+        client.send(coap.generate({ messageId: p.messageId, token: p.token, code: '2.05', ack: true, options: [{ name: 'Content-Format', value: Buffer.from([0]) }], payload: Buffer.from('DTLS Device') }));
+      } else resolveAnswer(p);
+    });
+    client.send(
+      coap.generate({
+        messageId: 1,
+        token: Buffer.from([9, 9]),
+        code: 'POST',
+        confirmable: true,
+        options: [
+          { name: 'Uri-Path', value: Buffer.from('rd') },
+          { name: 'Uri-Query', value: Buffer.from(`ep=${endpoint}`) },
+          { name: 'Uri-Query', value: Buffer.from('lwm2m=1.1') },
+          { name: 'Uri-Query', value: Buffer.from('lt=300') },
+        ],
+        payload: Buffer.from('</1/0>,</3/0>'),
+      }),
+    );
+    return { client, answer };
+  }
+
+  it('serves CoAPS on lwm2m.server.securePort with keys from SecretStorage; the tree shows the security', async () => {
+    const api = await activate();
+    await vscode.commands.executeCommand('lwm2m.stopServer');
+    const s = await vscode.commands.executeCommand<ServerState>('lwm2m.startServer', { port: 0, address: '127.0.0.1', securePort: 0, quiet: true });
+    assert.ok(s.kind === 'running' && s.securePort && s.securePort !== s.port, JSON.stringify(s));
+    assert.match(api.status.text, new RegExp(`LwM2M :${s.port} :${s.securePort} \\(DTLS\\)`));
+    await vscode.commands.executeCommand('lwm2m.setPskCredential', { endpoint: 'dtls-dev', identity: 'dtls-identity', keyHex: '0102030405060708090a0b0c0d0e0f10' });
+
+    const { answer } = await dtlsDevice(s.securePort, 'dtls-identity', '0102030405060708090a0b0c0d0e0f10', 'dtls-dev');
+    assert.equal((await answer).code, '2.01', 'Register over CoAPS answered 2.01 Created');
+    const info = await waitFor('the DTLS client in the store', () => api.controller.store.get('dtls-dev'));
+    assert.equal(info.registration.security, 'PSK');
+    assert.equal(info.registration.pskIdentity, 'dtls-identity');
+    const ci = api.tree.getTreeItem(api.tree.nodeFor('dtls-dev', '/'));
+    assert.match(String(ci.description), /DTLS-PSK/);
+    assert.match((ci.tooltip as vscode.MarkdownString).value, /identity `dtls-identity`/);
+
+    // A downlink goes over the client's DTLS session.
+    const res = await vscode.commands.executeCommand<{ code: string; records: { value: unknown }[] }>('lwm2m.read', { endpoint: 'dtls-dev', path: '/3/0/0' }, { format: 'text', throwErrors: true });
+    assert.equal(res.code, '2.05');
+    assert.equal(res.records[0]!.value, 'DTLS Device');
+  });
+
+  it('refuses a wrong key (handshake fails, nothing registered) and an identity bound to another endpoint (4.03)', async () => {
+    const api = await activate();
+    const s = api.controller.state;
+    assert.ok(s.kind === 'running' && s.securePort);
+    await assert.rejects(dtlsDevice(s.securePort, 'dtls-identity', 'ffffffffffffffffffffffffffffffff', 'dtls-other'), /bad_record_mac|decrypt|alert|handshake/i);
+    const { answer } = await dtlsDevice(s.securePort, 'dtls-identity', '0102030405060708090a0b0c0d0e0f10', 'dtls-other');
+    assert.equal((await answer).code, '4.03', 'the identity is bound to dtls-dev');
+    assert.equal(api.controller.store.get('dtls-other'), undefined);
   });
 });

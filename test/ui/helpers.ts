@@ -52,7 +52,7 @@ export async function openWorkbench(options: { settings?: Record<string, unknown
   const workspace = join(scratch, 'workspace');
   mkdirSync(workspace, { recursive: true });
   await installVsix(vsix, extensionsDir, userDataDir);
-  const server: CodeServer = await startCodeServer({ extensionsDir, userDataDir, settings: options.settings });
+  const server: CodeServer = await startCodeServer({ extensionsDir, userDataDir, settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.bootstrap.port': 0, ...options.settings } });
   const browser: BrowserContext = await launchChromium();
   const page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);

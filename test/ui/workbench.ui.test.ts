@@ -80,7 +80,7 @@ describe('LwM2M Workbench in code-server (packaged .vsix, Chromium)', { timeout:
   let wb: Workbench;
 
   before(async () => {
-    wb = await openWorkbench({ settings: { 'lwm2m.server.port': 0, 'lwm2m.server.bindAddress': '127.0.0.1' } });
+    wb = await openWorkbench({ settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.server.bindAddress': '127.0.0.1' } });
     currentPage = wb.page;
   });
   after(async () => {
@@ -100,7 +100,7 @@ describe('LwM2M Workbench in code-server (packaged .vsix, Chromium)', { timeout:
     // The server starts on activation (lwm2m.server.autoStart): the status bar shows its port.
     const status = page.locator('.statusbar-item', { hasText: /LwM2M :\d+/ }).first();
     await status.waitFor({ state: 'visible', timeout: 30_000 });
-    assert.match(await text(status), /LwM2M :\d+ · 0 clients/);
+    assert.match(await text(status), /LwM2M :\d+ :\d+ \(DTLS\) · 0 clients/);
     // A wider side bar, for readable screenshots.
     const box = await page.locator('.part.sidebar').boundingBox();
     if (box) {

@@ -5,9 +5,9 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function run(): Promise<void> {
-  // LWM2M_TEST_GREP=<text> runs only the tests whose titles contain it (while working on one feature).
+  // LWM2M_TEST_GREP=<text> runs only the tests whose full titles match it (a regular expression) (while working on one feature).
   const grep = process.env.LWM2M_TEST_GREP;
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec', ...(grep ? { grep } : {}) });
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec', ...(grep ? { grep: new RegExp(grep) } : {}) });
   const dir = __dirname;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(join(dir, file));
   console.log('[lwm2m-extension-tests] start');
