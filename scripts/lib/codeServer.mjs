@@ -17,7 +17,7 @@ export function removeQuietly(dir) {
 
 /**
  * Runs code-server on 127.0.0.1 with a port chosen by the system. Resolves once it listens.
- * @param {{ userDataDir?: string, extensionsDir?: string, args?: string[], settings?: object, log?: (line: string) => void }} options
+ * @param {{ userDataDir?: string, extensionsDir?: string, args?: string[], settings?: object, workspaceTrust?: boolean, log?: (line: string) => void }} options
  */
 export async function startCodeServer(options = {}) {
   const home = mkdtempSync(join(tmpdir(), 'lwm2m-cs-home-'));
@@ -52,7 +52,8 @@ export async function startCodeServer(options = {}) {
     '--extensions-dir', extensionsDir,
     '--disable-telemetry',
     '--disable-update-check',
-    '--disable-workspace-trust',
+    // Workspace Trust is off unless a test is about it (then the folder opens untrusted and asks).
+    ...(options.workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override',
     ...(options.args ?? []),
   ];

@@ -140,7 +140,14 @@ export function activate(context: vscode.ExtensionContext): Lwm2mWorkbenchApi {
   void models.reloadAll();
   if (readSettings().autoStart) {
     if (vscode.workspace.isTrusted) void controller.start();
-    else log.info('lwm2m.server.autoStart is on, but this workspace is not trusted: start the server with "LwM2M: Start Server".');
+    else {
+      log.info('lwm2m.server.autoStart is on, but this workspace is not trusted: start the server with "LwM2M: Start Server".');
+      context.subscriptions.push(
+        vscode.workspace.onDidGrantWorkspaceTrust(() => {
+          if (readSettings().autoStart && controller.state.kind !== 'running') void controller.start();
+        }),
+      );
+    }
   }
 
   return { controller, tree, treeView, observations, operations, models, simulators, credentials, bootstrapConfigs, status, inspector, trafficLog: () => TrafficLogPanel.current };

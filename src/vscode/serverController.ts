@@ -24,6 +24,8 @@ export type ServerState =
       /** Bootstrap server ports, when it runs. */
       bootstrapPort?: number;
       bootstrapSecurePort?: number;
+      /** What the bootstrap server serves, e.g. "2 configured endpoints (from .lwm2m/bootstrap.json)". */
+      bootstrapSummary?: string;
     }
   | { kind: 'failed'; message: string };
 
@@ -75,7 +77,15 @@ export class ServerController extends Disposable {
     private readonly bootstrapSource?: { configs: BootstrapConfigs; resolveKey: KeyResolver },
   ) {
     super();
-    if (bootstrapSource) this.register(bootstrapSource.configs.onDidChange((c) => this.bootstrapServer?.setConfig(c)));
+    if (bootstrapSource) {
+      this.register(
+        bootstrapSource.configs.onDidChange((c) => {
+          if (!this.bootstrapServer) return;
+          this.bootstrapServer.setConfig(c);
+          if (this.current.kind === 'running') this.setState({ ...this.current, bootstrapSummary: this.bootstrapSummary() });
+        }),
+      );
+    }
     this.store = this.register(new ClientStore(() => readSettings().historySize));
     this.register(this.store.onDidChange((c) => c.kind === 'clients' && this.scheduleCount()));
     this.register({ dispose: () => void this.shutdown() });
@@ -158,7 +168,7 @@ export class ServerController extends Disposable {
       address: bound.address,
       clients: 0,
       ...(secure ? { securePort: secure.port } : {}),
-      ...(bsAddress ? { bootstrapPort: bsAddress.port } : {}),
+      ...(bsAddress ? { bootstrapPort: bsAddress.port, bootstrapSummary: this.bootstrapSummary() } : {}),
     });
     this.onDidChangeServerEmitter.fire(server);
     return this.current;
@@ -183,12 +193,22 @@ export class ServerController extends Disposable {
       return undefined;
     }
     const a = bs.address()!;
-    const n = config.endpoints.size;
-    this.log.info(
-      `LwM2M bootstrap server listening on ${hostPort(a.address, a.port)} (UDP, CoAP): ${n} configured endpoint${n === 1 ? '' : 's'}${config.default ? ' and a default' : ''}${source.configs.files.length ? '' : ` (no configuration file found: ${readSettings().bootstrapConfigFiles.join(', ')})`}`,
-    );
     this.bootstrapServer = bs;
+    this.log.info(`LwM2M bootstrap server listening on ${hostPort(a.address, a.port)} (UDP, CoAP): ${this.bootstrapSummary()}`);
     return bs;
+  }
+
+  /** "N configured endpoints[ and a default] (from FILES | workspace not trusted | no configuration file: …)". */
+  private bootstrapSummary(): string {
+    const configs = this.bootstrapSource!.configs;
+    const config = configs.current;
+    const n = config.endpoints.size;
+    const where = !vscode.workspace.isTrusted
+      ? 'workspace not trusted'
+      : configs.files.length > 0
+        ? `from ${configs.files.map((f) => vscode.workspace.asRelativePath(f)).join(', ')}`
+        : `no configuration file: ${readSettings().bootstrapConfigFiles.join(', ')}`;
+    return `${n} configured endpoint${n === 1 ? '' : 's'}${config.default ? ' and a default' : ''} (${where})`;
   }
 
   private logBootstrap(e: BootstrapEvent): void {

@@ -43,7 +43,7 @@ export class ServerStatusBar extends Disposable {
             : 'CoAPS (DTLS): off (`lwm2m.server.dtls.enabled`)';
         const bs =
           state.bootstrapPort !== undefined
-            ? `Bootstrap server: \`coap://<this machine>:${state.bootstrapPort}\`${state.bootstrapSecurePort !== undefined ? `, \`coaps://<this machine>:${state.bootstrapSecurePort}\`` : ''}`
+            ? `Bootstrap server: \`coap://<this machine>:${state.bootstrapPort}\`${state.bootstrapSecurePort !== undefined ? `, \`coaps://<this machine>:${state.bootstrapSecurePort}\`` : ''} — ${state.bootstrapSummary ?? ''}`
             : 'Bootstrap server: off (`lwm2m.bootstrap.enabled`)';
         this.item.tooltip = new vscode.MarkdownString(
           `**LwM2M server running**\n\nCoAP (UDP): \`${where}\` — clients use \`coap://<this machine>:${state.port}\`\n\n${coaps}\n\n${bs}\n\n${state.clients} registered client(s)\n\nClick for actions`,

@@ -43,7 +43,7 @@ export function packageVsix(): string {
 }
 
 /** Starts code-server with the packaged extension installed and opens it in Chromium. */
-export async function openWorkbench(options: { settings?: Record<string, unknown> } = {}): Promise<Workbench> {
+export async function openWorkbench(options: { settings?: Record<string, unknown>; beforeOpen?: (workspace: string) => void; workspaceTrust?: boolean } = {}): Promise<Workbench> {
   setup({ needChromium: true });
   const vsix = packageVsix();
   const scratch = mkdtempSync(join(tmpdir(), 'lwm2m-ui-'));
@@ -51,8 +51,9 @@ export async function openWorkbench(options: { settings?: Record<string, unknown
   const userDataDir = join(scratch, 'user-data');
   const workspace = join(scratch, 'workspace');
   mkdirSync(workspace, { recursive: true });
+  options.beforeOpen?.(workspace);
   await installVsix(vsix, extensionsDir, userDataDir);
-  const server: CodeServer = await startCodeServer({ extensionsDir, userDataDir, settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.bootstrap.port': 0, ...options.settings } });
+  const server: CodeServer = await startCodeServer({ extensionsDir, userDataDir, workspaceTrust: options.workspaceTrust, settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.bootstrap.port': 0, ...options.settings } });
   const browser: BrowserContext = await launchChromium();
   const page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
