@@ -4,6 +4,7 @@ import { canonicalFormat, FORMATS, formatName, parseFormat } from '../core/conte
 import { parseHex, toHex } from '../core/codec/bytes';
 import { createModelRegistry, loadModelDirectory, type ModelRegistry } from '../core/model';
 import { Lwm2mPath, PathError } from '../core/path';
+import type { PskCredential } from '../core/server/psk';
 
 /** Where the CLI reads and writes; the process streams by default, replaceable in tests. */
 export interface CliIo {
@@ -123,4 +124,24 @@ export async function loadModels(dirs: readonly string[], io: CliIo): Promise<Mo
 /** Prints decoder notes to stderr. */
 export function printNotes(notes: readonly string[], io: CliIo): void {
   for (const n of notes) io.stderr(`note: ${n}\n`);
+}
+
+/**
+ * `--psk IDENTITY:HEXKEY[@ENDPOINT]`. Identities and endpoints may contain colons (urn:imei:…):
+ * the key is the first `:HEX` that ends the text or is followed by `@`.
+ */
+export function parsePskOption(text: string, option = '--psk'): PskCredential {
+  const m = /^(.+?):([0-9a-fA-F]+)(?:@(.*))?$/s.exec(text);
+  if (!m) throw new CliError(`${option} ${JSON.stringify(text)}: expected IDENTITY:HEXKEY[@ENDPOINT]`, 2);
+  const cred: PskCredential = { identity: m[1]!, key: hexKey(m[2]!, `${option} ${JSON.stringify(text)}`) };
+  if (m[3] !== undefined) {
+    if (m[3] === '') throw new CliError(`${option} ${JSON.stringify(text)}: the endpoint after @ is empty`, 2);
+    cred.endpoint = m[3];
+  }
+  return cred;
+}
+
+export function hexKey(text: string, where: string): Buffer {
+  if (!/^(?:[0-9a-fA-F]{2})+$/.test(text)) throw new CliError(`${where}: the key must be an even number of hex digits`, 2);
+  return Buffer.from(text, 'hex');
 }

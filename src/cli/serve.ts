@@ -4,6 +4,12 @@
  * exactly one JSON line. Ctrl-C (SIGINT/SIGTERM) stops at once; end of input stops once the
  * commands still running have answered.
  *
+ * CoAPS: --psk / --credentials (or --dtls-port) add a DTLS 1.2 PSK port to the LwM2M server
+ * (5684 by default) and, when the bootstrap server runs, to it as well (--bootstrap-dtls-port,
+ * 5686 by default), with the same credentials and the same identity → endpoint binding (4.03
+ * otherwise). A bootstrap configuration's PSK `security.keyRef` resolves to the key of the
+ * credential whose `ref` (credentials file) or, failing that, identity equals it.
+ *
  * OUTPUT SCHEMA (a product surface: keep it stable, only ever add fields or events)
  *
  * Every line is one JSON object, either an event (has "event") or a reply (has "command").
@@ -24,9 +30,11 @@
  *   send               {endpoint, format, nodes, payload, error?: ERR}
  *   sleeping, awake    {endpoint}                                 queue-mode clients
  *   request-queued, request-expired  {endpoint, request: QUEUED}
- *   bootstrap          {step, ...}                                bootstrap server (--bootstrap-port / --bootstrap-config):
- *                      step "listening" {address, port, family}; then per session step (src/core/bootstrap
- *                      BootstrapEvent): request, delete, discover, write, read, finish, done, failed, with
+ *   bootstrap          {step, ...}                                bootstrap server (--bootstrap-port / --bootstrap-config /
+ *                      --bootstrap-dtls-port): step "listening" {address, port, family}; with CoAPS a second
+ *                      step "listening" {secure: true, address, port, family} for its DTLS port; then per
+ *                      session step (src/core/bootstrap BootstrapEvent): request (with security "NoSec" |
+ *                      "PSK" and pskIdentity?), delete, discover, write, read, finish, done, failed, with
  *                      endpoint, at (ISO time of the step) and that step's fields (format as a name)
  *   traffic            {line, summary}                            with --traffic: one per CoAP message in or out;
  *                      line = the message, summary = its LwM2M meaning (`Read /3/0 accept tlv`)
@@ -73,7 +81,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { BootstrapServer, DEFAULT_BOOTSTRAP_PORT, loadBootstrapConfig } from '../core/bootstrap';
+import { BootstrapServer, DEFAULT_BOOTSTRAP_PORT, DEFAULT_BOOTSTRAP_SECURE_PORT, loadBootstrapConfig, type BootstrapDtlsOptions, type KeyResolver } from '../core/bootstrap';
 import { codecRegistry } from '../core/codec/registry';
 import { ContentFormat, formatName } from '../core/contentFormat';
 import { jsonToRecords, recordsToJson } from '../core/json';
@@ -84,7 +92,9 @@ import { ResponseCodeError, ResponseDecodeError } from '../core/server/errors';
 import { Lwm2mServer, type Lwm2mDtlsOptions, type PskCredential, type Lwm2mResponse, type QueuedRequestInfo, type ServerObservation } from '../core/server/lwm2mServer';
 import { objectVersions, type Registration } from '../core/server/registration';
 import { formatTrafficEntry, summarizeTrafficEntry } from '../core/server/traffic';
-import { CliError, collect, formatOption, loadModels, type CliIo } from './common';
+import { CliError, collect, formatOption, hexKey, loadModels, parsePskOption, type CliIo } from './common';
+
+export { parsePskOption } from './common';
 
 interface ServeOptions {
   port: string;
@@ -96,7 +106,11 @@ interface ServeOptions {
   dtlsPort?: string;
   psk: string[];
   credentials?: string;
+  bootstrapDtlsPort?: string;
 }
+
+/** A credential of --psk / --credentials; `ref`: the keyRef a bootstrap configuration may name it by. */
+type CliCredential = PskCredential & { ref?: string };
 
 /** A command line that cannot be run as written. */
 class UsageError extends Error {
@@ -122,12 +136,18 @@ export function registerServe(program: Command, io: CliIo, input?: Readable): vo
     .option('--traffic', 'print a traffic event for every CoAP message')
     .option('--dtls-port <port>', 'UDP port for CoAPS, DTLS 1.2 with PSK (default 5684 when credentials are given; off otherwise)')
     .option('--psk <identity:hexkey[@endpoint]>', 'a PSK credential for CoAPS; the endpoint defaults to the identity; repeatable', collect, [])
-    .option('--credentials <file>', 'PSK credentials for CoAPS (JSON: [{"identity", "key" (hex), "endpoint"?}])')
+    .option('--credentials <file>', 'PSK credentials for CoAPS (JSON: [{"identity", "key" (hex), "endpoint"?, "ref"?}])')
+    .option(
+      '--bootstrap-dtls-port <port>',
+      'UDP port for the bootstrap server over CoAPS with the same credentials (default 5686 when the bootstrap server runs and credentials are given)',
+    )
     .addHelpText(
       'after',
       '\nExamples:\n  lwm2m-workbench serve --port 5683\n  > read urn:dev:1 /3/0\n  > observe urn:dev:1 /3303/0/5700\n' +
         '  lwm2m-workbench serve --psk urn:dev:1:00112233445566778899aabbccddeeff   (CoAPS on 5684 too)\n' +
-        '  lwm2m-workbench serve --dtls-port 5684 --psk id-1:0a0b0c@urn:dev:1 --credentials creds.json',
+        '  lwm2m-workbench serve --dtls-port 5684 --psk id-1:0a0b0c@urn:dev:1 --credentials creds.json\n' +
+        '  lwm2m-workbench serve --bootstrap-config bs.json --psk bs-1:0a0b0c@urn:dev:1 --psk dm-1:0d0e0f@urn:dev:1\n' +
+        '    (bootstrap over CoAPS on 5686; a configuration\'s "keyRef": "dm-1" provisions the key of dm-1)',
     )
     .action(async (opts: ServeOptions) => {
       await serve(opts, io, input ?? process.stdin);
@@ -143,6 +163,7 @@ function portOption(text: string, option: string): number {
 async function serve(opts: ServeOptions, io: CliIo, input: Readable): Promise<void> {
   const port = portOption(opts.port, '--port');
   const bootstrapPort = opts.bootstrapPort !== undefined ? portOption(opts.bootstrapPort, '--bootstrap-port') : undefined;
+  if (opts.bootstrapDtlsPort !== undefined) portOption(opts.bootstrapDtlsPort, '--bootstrap-dtls-port');
   // Signals are caught from the start: a Ctrl-C right after `listening` still stops cleanly.
   let interrupted = false;
   let onInterrupt = (): void => {
@@ -167,7 +188,8 @@ async function run(opts: ServeOptions, io: CliIo, input: Readable, port: number,
   const print = (obj: Json) => io.stdout(JSON.stringify(obj) + '\n');
   const event = (name: string, fields: Json = {}) => print({ event: name, time: new Date().toISOString(), ...fields });
 
-  const dtls = await dtlsOptions(opts);
+  const credentials = await loadAllCredentials(opts);
+  const dtls = dtlsOptions(opts, credentials);
   const server = new Lwm2mServer({ models, dtls });
   wireEvents(server, models, event, !!opts.traffic);
   try {
@@ -181,8 +203,8 @@ async function run(opts: ServeOptions, io: CliIo, input: Readable, port: number,
   event('listening', { address: bound.address, port: bound.port, family: bound.family, ...(secure ? { securePort: secure.port } : {}) });
 
   let bootstrap: BootstrapServer | undefined;
-  if (bootstrapPort !== undefined || opts.bootstrapConfig !== undefined) {
-    bootstrap = await startBootstrap(opts, bootstrapPort ?? DEFAULT_BOOTSTRAP_PORT, models, event);
+  if (bootstrapPort !== undefined || opts.bootstrapConfig !== undefined || opts.bootstrapDtlsPort !== undefined) {
+    bootstrap = await startBootstrap(opts, bootstrapPort ?? DEFAULT_BOOTSTRAP_PORT, models, event, credentials);
   }
 
   const commands = new Commands(server, models);
@@ -221,63 +243,74 @@ async function run(opts: ServeOptions, io: CliIo, input: Readable, port: number,
   event('stopped');
 }
 
-/**
- * `--psk IDENTITY:HEXKEY[@ENDPOINT]`. Identities and endpoints may contain colons (urn:imei:…):
- * the key is the first `:HEX` that ends the text or is followed by `@`.
- */
-export function parsePskOption(text: string): PskCredential {
-  const m = /^(.+?):([0-9a-fA-F]+)(?:@(.*))?$/s.exec(text);
-  if (!m) throw new CliError(`--psk ${JSON.stringify(text)}: expected IDENTITY:HEXKEY[@ENDPOINT]`, 2);
-  const cred: PskCredential = { identity: m[1]!, key: hexKey(m[2]!, `--psk ${JSON.stringify(text)}`) };
-  if (m[3] !== undefined) {
-    if (m[3] === '') throw new CliError(`--psk ${JSON.stringify(text)}: the endpoint after @ is empty`, 2);
-    cred.endpoint = m[3];
-  }
-  return cred;
-}
-
-function hexKey(text: string, where: string): Buffer {
-  if (!/^(?:[0-9a-fA-F]{2})+$/.test(text)) throw new CliError(`${where}: the key must be an even number of hex digits`, 2);
-  return Buffer.from(text, 'hex');
-}
-
-/** `--credentials FILE`: [{identity, key (hex), endpoint?}]. */
-async function loadCredentials(file: string): Promise<PskCredential[]> {
+/** `--credentials FILE`: [{identity, key (hex), endpoint?, ref?}]. */
+async function loadCredentials(file: string): Promise<CliCredential[]> {
   let doc: unknown;
   try {
     doc = JSON.parse(await readFile(file, 'utf8'));
   } catch (err) {
     throw new CliError(`--credentials ${file}: ${(err as Error).message}`, 2);
   }
-  if (!Array.isArray(doc)) throw new CliError(`--credentials ${file}: expected a JSON array of {identity, key, endpoint?}`, 2);
+  if (!Array.isArray(doc)) throw new CliError(`--credentials ${file}: expected a JSON array of {identity, key, endpoint?, ref?}`, 2);
   return doc.map((entry: unknown, i) => {
     const e = entry as Record<string, unknown>;
     const where = `--credentials ${file} [${i}]`;
     if (typeof e !== 'object' || e === null || typeof e.identity !== 'string' || e.identity === '' || typeof e.key !== 'string') {
-      throw new CliError(`${where}: expected {identity: string, key: hex string, endpoint?: string}`, 2);
+      throw new CliError(`${where}: expected {identity: string, key: hex string, endpoint?: string, ref?: string}`, 2);
     }
     if (e.endpoint !== undefined && (typeof e.endpoint !== 'string' || e.endpoint === '')) throw new CliError(`${where}: endpoint must be a non-empty string`, 2);
-    const cred: PskCredential = { identity: e.identity, key: hexKey(e.key, where) };
+    if (e.ref !== undefined && (typeof e.ref !== 'string' || e.ref === '')) throw new CliError(`${where}: ref must be a non-empty string`, 2);
+    const cred: CliCredential = { identity: e.identity, key: hexKey(e.key, where) };
     if (typeof e.endpoint === 'string') cred.endpoint = e.endpoint;
+    if (typeof e.ref === 'string') cred.ref = e.ref;
     return cred;
   });
 }
 
+/** The credentials of --credentials and --psk; a later one for the same identity wins (--psk after --credentials). */
+async function loadAllCredentials(opts: ServeOptions): Promise<CliCredential[]> {
+  const credentials = [...(opts.credentials !== undefined ? await loadCredentials(opts.credentials) : []), ...opts.psk.map((p) => parsePskOption(p))];
+  return [...new Map(credentials.map((c) => [c.identity, c])).values()];
+}
+
+/** The credentials as the servers take them (without `ref`). */
+function serverCredentials(credentials: readonly CliCredential[]): PskCredential[] {
+  return credentials.map(({ identity, key, endpoint }) => (endpoint === undefined ? { identity, key } : { identity, key, endpoint }));
+}
+
 /** CoAPS options from --dtls-port / --psk / --credentials; undefined when none is given. */
-async function dtlsOptions(opts: ServeOptions): Promise<Lwm2mDtlsOptions | undefined> {
-  const credentials = [...(opts.credentials !== undefined ? await loadCredentials(opts.credentials) : []), ...opts.psk.map(parsePskOption)];
+function dtlsOptions(opts: ServeOptions, credentials: readonly CliCredential[]): Lwm2mDtlsOptions | undefined {
   if (opts.dtlsPort === undefined && credentials.length === 0) return undefined;
   const port = opts.dtlsPort !== undefined ? portOption(opts.dtlsPort, '--dtls-port') : 5684;
-  // A later credential for the same identity wins (--psk after --credentials).
-  const byIdentity = new Map(credentials.map((c) => [c.identity, c]));
-  return { port, address: opts.bind, credentials: [...byIdentity.values()] };
+  return { port, address: opts.bind, credentials: serverCredentials(credentials) };
+}
+
+/** The bootstrap server's CoAPS: --bootstrap-dtls-port, else 5686 when there are credentials; undefined otherwise. */
+function bootstrapDtlsOptions(opts: ServeOptions, credentials: readonly CliCredential[]): BootstrapDtlsOptions | undefined {
+  if (opts.bootstrapDtlsPort === undefined && credentials.length === 0) return undefined;
+  const port = opts.bootstrapDtlsPort !== undefined ? portOption(opts.bootstrapDtlsPort, '--bootstrap-dtls-port') : DEFAULT_BOOTSTRAP_SECURE_PORT;
+  return { port, address: opts.bind, credentials: serverCredentials(credentials) };
+}
+
+/**
+ * A bootstrap configuration's `security.keyRef` names a credential of --psk / --credentials: the
+ * one whose `ref` (credentials file) equals it, else the one whose identity equals it.
+ */
+export function credentialKeyResolver(credentials: readonly CliCredential[]): KeyResolver {
+  return (keyRef) => (credentials.find((c) => c.ref === keyRef) ?? credentials.find((c) => c.identity === keyRef))?.key;
 }
 
 /** Starts the bootstrap server (src/core/bootstrap); on failure an error event, and the LwM2M server runs on without it. */
-async function startBootstrap(opts: ServeOptions, port: number, models: ModelRegistry, event: (name: string, fields?: Json) => void): Promise<BootstrapServer | undefined> {
+async function startBootstrap(
+  opts: ServeOptions,
+  port: number,
+  models: ModelRegistry,
+  event: (name: string, fields?: Json) => void,
+  credentials: readonly CliCredential[],
+): Promise<BootstrapServer | undefined> {
   try {
     const config = opts.bootstrapConfig !== undefined ? await loadBootstrapConfig([opts.bootstrapConfig]) : { endpoints: new Map(), default: undefined };
-    const bootstrap = new BootstrapServer({ config, models });
+    const bootstrap = new BootstrapServer({ config, models, dtls: bootstrapDtlsOptions(opts, credentials), resolveKey: credentialKeyResolver(credentials) });
     bootstrap.on('event', (e) => {
       const { type, time, ...rest } = e;
       const fields: Json = { step: type, ...rest };
@@ -288,6 +321,8 @@ async function startBootstrap(opts: ServeOptions, port: number, models: ModelReg
     await bootstrap.start({ port, address: opts.bind });
     const a = bootstrap.address()!;
     event('bootstrap', { step: 'listening', address: a.address, port: a.port, family: a.family });
+    const s = bootstrap.secureAddress();
+    if (s) event('bootstrap', { step: 'listening', secure: true, address: s.address, port: s.port, family: s.family });
     return bootstrap;
   } catch (err) {
     event('error', { source: 'bootstrap', message: `the bootstrap server did not start: ${(err as Error).message}; the LwM2M server runs without it` });

@@ -2,8 +2,10 @@
 export {
   BootstrapServer,
   DEFAULT_BOOTSTRAP_PORT,
+  DEFAULT_BOOTSTRAP_SECURE_PORT,
   securityRecords,
   serverRecords,
+  type BootstrapDtlsOptions,
   type BootstrapServerOptions,
   type BootstrapServerEvents,
   type BootstrapEvent,

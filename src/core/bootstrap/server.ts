@@ -14,6 +14,13 @@
  * clients). PSK keys come from a resolver callback by reference; they are never in the
  * configuration and never in an event. Every step emits a typed event; a session ends with
  * `done` or `failed`.
+ *
+ * CoAPS (issue 7): with the `dtls` option (the same shape as the LwM2M server's), start() also
+ * serves Bootstrap-Requests over DTLS 1.2 with PSK on a second port (5686 by default), beside
+ * plain UDP. A PSK identity is bound to an endpoint like on the LwM2M server (the credential's
+ * `endpoint`, else the identity itself): a Bootstrap-Request over DTLS for another endpoint is
+ * answered 4.03 (a `failed` event, step `request`). The session's requests go back through
+ * the DTLS session the request came over.
  */
 
 import { systemClock, type Clock } from '../coap/clock';
@@ -21,6 +28,7 @@ import { Code, Method, codeToString, type MethodName } from '../coap/message';
 import type { Peer } from '../coap/peer';
 import { formatPeer } from '../coap/peer';
 import { CoapTransport, type BindOptions, type IncomingRequest, type OutgoingResponse, type TransportOptions } from '../coap/transport';
+import { DtlsServer, datagramSocket } from '../dtls';
 import { readDiscoverLinks, type DiscoveredLink } from '../codec/link';
 import { codecRegistry } from '../codec/registry';
 import { ContentFormat, formatName } from '../contentFormat';
@@ -29,10 +37,17 @@ import type { ModelLookup } from '../model/types';
 import type { Lwm2mRecord, Value, ValueType } from '../node';
 import { Lwm2mPath } from '../path';
 import { TypedEmitter } from '../server/events';
+import { PskBindings, type Lwm2mDtlsOptions } from '../server/psk';
 import { configFor, type BootstrapConfig, type EndpointConfig, type ServerConfig } from './config';
 
 /** Default port of the bootstrap server. */
 export const DEFAULT_BOOTSTRAP_PORT = 5685;
+
+/** Default CoAPS (DTLS) port of the bootstrap server. */
+export const DEFAULT_BOOTSTRAP_SECURE_PORT = 5686;
+
+/** CoAPS of the bootstrap server: the LwM2M server's `dtls` options (port default 5686). */
+export type BootstrapDtlsOptions = Lwm2mDtlsOptions;
 
 /** Resolves a PSK key reference (in VS Code: SecretStorage). Undefined when there is no such key. */
 export type KeyResolver = (keyRef: string, endpoint: string) => Promise<Uint8Array | undefined> | Uint8Array | undefined;
@@ -41,8 +56,8 @@ export type KeyResolver = (keyRef: string, endpoint: string) => Promise<Uint8Arr
 export type BootstrapStep = 'request' | 'delete' | 'discover' | 'write' | 'read' | 'finish';
 
 export type BootstrapEventBody =
-  /** A Bootstrap-Request arrived and was accepted (2.04); the session starts. */
-  | { type: 'request'; peer: string; preferredFormat: number | undefined; format: number; configSource: string }
+  /** A Bootstrap-Request arrived and was accepted (2.04); the session starts. `security`: how it came (PSK: over DTLS, with the identity). */
+  | { type: 'request'; peer: string; preferredFormat: number | undefined; format: number; configSource: string; security: 'NoSec' | 'PSK'; pskIdentity?: string }
   | { type: 'delete'; path: string; code: string }
   | { type: 'discover'; path: string; code: string; links: { path: string; attributes: Record<string, string | number> }[] }
   | { type: 'write'; path: string; format: number; code: string; resources: string[] }
@@ -69,6 +84,8 @@ export interface BootstrapServerOptions {
   /** Deadline of each request to the client, default 30 000 ms. */
   requestTimeoutMs?: number;
   transport?: Pick<TransportOptions, 'ackTimeoutMs' | 'ackRandomFactor' | 'maxRetransmit' | 'exchangeLifetimeMs' | 'nonLifetimeMs'>;
+  /** Serve CoAPS (DTLS 1.2 with PSK) too, on `dtls.port` (default 5686). */
+  dtls?: BootstrapDtlsOptions;
 }
 
 /** A session in progress. */
@@ -80,6 +97,9 @@ export interface BootstrapSession {
 }
 
 class SessionCancelled extends Error {}
+
+/** A session with the transport its Bootstrap-Request came over (its requests go back that way). */
+type RunningSession = BootstrapSession & { cancelled: boolean; transport: CoapTransport };
 
 const WRITE_FORMATS: Readonly<Record<string, number>> = { tlv: ContentFormat.Tlv, 'senml-cbor': ContentFormat.SenmlCbor, 'senml-json': ContentFormat.SenmlJson };
 const PCT_FORMATS: ReadonlySet<number> = new Set([ContentFormat.Tlv, ContentFormat.SenmlCbor, ContentFormat.SenmlJson]);
@@ -128,8 +148,11 @@ export class BootstrapServer extends TypedEmitter<BootstrapServerEvents> {
   private readonly clock: Clock;
   private readonly models: ModelLookup;
   private transport: CoapTransport | undefined;
+  private secureTransport: CoapTransport | undefined;
+  private dtlsServer: DtlsServer | undefined;
+  private readonly psk: PskBindings;
   private config: BootstrapConfig;
-  private readonly sessionsByEndpoint = new Map<string, BootstrapSession & { cancelled: boolean }>();
+  private readonly sessionsByEndpoint = new Map<string, RunningSession>();
   private readonly timers = new Set<unknown>();
 
   constructor(private readonly options: BootstrapServerOptions) {
@@ -137,35 +160,78 @@ export class BootstrapServer extends TypedEmitter<BootstrapServerEvents> {
     this.clock = options.clock ?? systemClock;
     this.models = options.models ?? createModelRegistry();
     this.config = options.config;
+    this.psk = new PskBindings(options.dtls ?? {});
   }
 
-  /** Listens; default port 5685, default address dual-stack `::`. Rejects with PortInUseError. */
+  /**
+   * Listens; default port 5685, default address dual-stack `::`; with `dtls`, CoAPS too
+   * (default port 5686). Rejects with PortInUseError (and then listens on neither).
+   */
   async start(options: BindOptions = {}): Promise<void> {
     if (this.transport) throw new Error('the bootstrap server is already running');
-    const transport = new CoapTransport({
-      ...this.options.transport,
-      clock: this.clock,
-      requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
-      onRequest: (req) => this.onRequest(req),
-      onError: (err) => this.emit('error', err),
-    });
+    const transport = this.newTransport((req) => this.onRequest(req, transport, undefined));
     await transport.bind({ port: options.port ?? DEFAULT_BOOTSTRAP_PORT, address: options.address });
+    const dtls = this.options.dtls;
+    if (dtls) {
+      const dtlsServer = new DtlsServer({
+        clock: this.clock,
+        ...dtls.server,
+        cipherSuites: dtls.cipherSuites,
+        psk: (identity) => this.psk.key(identity),
+      });
+      const secure = this.newTransport(
+        (req) => this.onRequest(req, secure, dtlsServer.sessionFor(req.peer)?.identity ?? ''),
+        () => datagramSocket(dtlsServer),
+      );
+      try {
+        await secure.bind({ port: dtls.port ?? DEFAULT_BOOTSTRAP_SECURE_PORT, address: dtls.address ?? options.address });
+      } catch (err) {
+        await transport.close();
+        throw err;
+      }
+      this.dtlsServer = dtlsServer;
+      this.secureTransport = secure;
+    }
     this.transport = transport;
   }
 
-  /** Stops listening; sessions in progress end (failed). */
+  private newTransport(onRequest: (req: IncomingRequest) => OutgoingResponse, socketFactory?: TransportOptions['socketFactory']): CoapTransport {
+    return new CoapTransport({
+      ...this.options.transport,
+      ...(socketFactory ? { socketFactory } : {}),
+      clock: this.clock,
+      requestTimeoutMs: this.options.requestTimeoutMs ?? 30_000,
+      onRequest,
+      onError: (err) => this.emit('error', err),
+    });
+  }
+
+  /** Stops listening (both ports); sessions in progress end (failed). */
   async stop(): Promise<void> {
     const transport = this.transport;
     if (!transport) return;
+    const secure = this.secureTransport;
     this.transport = undefined;
+    this.secureTransport = undefined;
+    this.dtlsServer = undefined;
     for (const t of this.timers) this.clock.clearTimeout(t);
     this.timers.clear();
     for (const s of this.sessionsByEndpoint.values()) s.cancelled = true;
-    await transport.close();
+    await Promise.all([transport.close(), secure?.close()]);
   }
 
   address(): { address: string; port: number; family: 'IPv4' | 'IPv6' } | undefined {
     return this.transport?.address();
+  }
+
+  /** The bound CoAPS (DTLS) address, or undefined when stopped or without the `dtls` option. */
+  secureAddress(): { address: string; port: number; family: 'IPv4' | 'IPv6' } | undefined {
+    return this.secureTransport?.address();
+  }
+
+  /** The DTLS server under CoAPS while running (sessions, stats). */
+  get dtls(): DtlsServer | undefined {
+    return this.dtlsServer;
   }
 
   /** Replaces the configuration (sessions already running keep theirs). */
@@ -184,7 +250,8 @@ export class BootstrapServer extends TypedEmitter<BootstrapServerEvents> {
     (this.emit as (name: string, e: BootstrapEvent) => void).call(this, event.type, event);
   }
 
-  private onRequest(req: IncomingRequest): OutgoingResponse {
+  /** A request on `transport`; `pskIdentity` is the DTLS session's identity (undefined: plain CoAP). */
+  private onRequest(req: IncomingRequest, transport: CoapTransport, pskIdentity: string | undefined): OutgoingResponse {
     if (req.path.length !== 1 || req.path[0] !== 'bs') return { code: Code.NotFound };
     if (req.method !== Method.POST) return { code: Code.MethodNotAllowed };
     const params = new Map<string, string>();
@@ -197,6 +264,11 @@ export class BootstrapServer extends TypedEmitter<BootstrapServerEvents> {
     const pctText = params.get('pct');
     const pct = pctText !== undefined && /^\d{1,5}$/.test(pctText) ? Number(pctText) : undefined;
     if (pctText !== undefined && pct === undefined) return { code: Code.BadRequest, payload: Buffer.from(`pct=${pctText} is not a content format`) };
+    if (pskIdentity !== undefined && this.psk.endpointOf(pskIdentity) !== endpoint) {
+      const reason = `PSK identity "${pskIdentity}" may not bootstrap as "${endpoint}"`;
+      this.emitEvent(endpoint, { type: 'failed', step: 'request', reason, code: '4.03' });
+      return { code: Code.Forbidden, payload: Buffer.from(reason) };
+    }
     const entry = configFor(this.config, endpoint);
     if (!entry) {
       this.emitEvent(endpoint, { type: 'failed', step: 'request', reason: `no bootstrap configuration for endpoint "${endpoint}" and no default`, code: '4.00' });
@@ -205,9 +277,10 @@ export class BootstrapServer extends TypedEmitter<BootstrapServerEvents> {
     const format = entry.format ? WRITE_FORMATS[entry.format]! : pct !== undefined && PCT_FORMATS.has(pct) ? pct : ContentFormat.Tlv;
     const previous = this.sessionsByEndpoint.get(endpoint);
     if (previous) previous.cancelled = true;
-    const session = { endpoint, peer: req.peer, startedAt: this.clock.now(), step: 'request' as BootstrapStep, cancelled: false };
+    const session: RunningSession = { endpoint, peer: req.peer, startedAt: this.clock.now(), step: 'request', cancelled: false, transport };
     this.sessionsByEndpoint.set(endpoint, session);
-    this.emitEvent(endpoint, { type: 'request', peer: formatPeer(req.peer), preferredFormat: pct, format, configSource: entry.source });
+    const security = pskIdentity === undefined ? { security: 'NoSec' as const } : { security: 'PSK' as const, pskIdentity };
+    this.emitEvent(endpoint, { type: 'request', peer: formatPeer(req.peer), preferredFormat: pct, format, configSource: entry.source, ...security });
     // Start after the 2.04 has gone out (the handler answers synchronously).
     const t = this.clock.setTimeout(() => {
       this.timers.delete(t);
@@ -217,7 +290,7 @@ export class BootstrapServer extends TypedEmitter<BootstrapServerEvents> {
     return { code: Code.Changed };
   }
 
-  private async run(session: BootstrapSession & { cancelled: boolean }, entry: EndpointConfig, format: number): Promise<void> {
+  private async run(session: RunningSession, entry: EndpointConfig, format: number): Promise<void> {
     const { endpoint } = session;
     try {
       // Resolve keys first: a missing key fails before anything is changed on the device.
@@ -294,13 +367,13 @@ export class BootstrapServer extends TypedEmitter<BootstrapServerEvents> {
 
   /** One request to the client of a session; `path` undefined = `/bs` (Bootstrap-Finish). */
   private async call(
-    session: BootstrapSession & { cancelled: boolean },
+    session: RunningSession,
     method: Exclude<MethodName, 'PATCH'>,
     path: Lwm2mPath | undefined,
     extra: { accept?: number; contentFormat?: number; payload?: Uint8Array } = {},
   ): Promise<{ code: string; format: number | undefined; payload: Uint8Array; text: string }> {
-    const transport = this.transport;
-    if (session.cancelled || !transport) throw new SessionCancelled();
+    const transport = session.transport;
+    if (session.cancelled || (transport !== this.transport && transport !== this.secureTransport)) throw new SessionCancelled();
     const res = await transport.request(session.peer, { method: Method[method], path: path ? path.ids.map(String) : ['bs'], ...extra }, { timeoutMs: this.options.requestTimeoutMs ?? 30_000 });
     if (session.cancelled) throw new SessionCancelled();
     return { code: codeToString(res.code), format: res.contentFormat, payload: res.payload, text: res.payload.toString('utf8') };

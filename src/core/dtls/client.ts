@@ -32,6 +32,8 @@ export interface DtlsClientOptions {
   retransmitMaxMs?: number;
   /** Local port to bind; default any. */
   localPort?: number;
+  /** Local address to bind; default any address of the server's family. */
+  localAddress?: string;
   clock?: Clock;
   /** For tests: creates the UDP socket. */
   socketFactory?: (type: 'udp4' | 'udp6') => dgram.Socket;
@@ -88,7 +90,7 @@ export class DtlsClient extends EventEmitter<DtlsClientEvents> {
         reject(err);
       };
       socket.once('error', onError);
-      socket.bind(this.options.localPort ?? 0, () => {
+      socket.bind(this.options.localPort ?? 0, this.options.localAddress, () => {
         socket.off('error', onError);
         resolve();
       });

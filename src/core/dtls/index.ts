@@ -17,13 +17,15 @@
  * Modules: record.ts (framing, replay window), suites.ts (record protection), prf.ts (key
  * derivation), handshake.ts and reassembly.ts (messages, fragments), cookie.ts (stateless
  * HelloVerifyRequest cookies), connection.ts (epochs, flights, retransmission, alerts) with
- * serverConnection.ts / clientConnection.ts (the two handshakes), server.ts and client.ts, and
- * datagram.ts (the server as a dgram.Socket for a CoAP transport).
+ * serverConnection.ts / clientConnection.ts (the two handshakes), server.ts and client.ts,
+ * datagram.ts (the server as a dgram.Socket for a CoAP transport) and clientSocket.ts (a
+ * client, reconnecting on demand, as a dgram.Socket for a CoAP transport).
  */
 
 export { DtlsServer, type DtlsServerEvents, type DtlsServerOptions } from './server';
 export { DtlsClient, type DtlsClientEvents, type DtlsClientOptions } from './client';
 export { datagramSocket } from './datagram';
+export { DtlsClientSocket, clientDatagramSocket, type DtlsClientSocketEvents, type DtlsClientSocketOptions } from './clientSocket';
 export type { DtlsSession } from './session';
 export type { DtlsStats, DtlsDropCounts } from './stats';
 export { DtlsAlertError, DtlsClosedError, DtlsTimeoutError } from './errors';

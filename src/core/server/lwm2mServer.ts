@@ -51,7 +51,7 @@ import {
 import { ContentFormat, formatName } from '../contentFormat';
 import { createModelRegistry } from '../model/bundled';
 import type { ModelLookup } from '../model/types';
-import { DtlsServer, datagramSocket, type CipherSuiteName, type DtlsServerOptions } from '../dtls';
+import { DtlsServer, datagramSocket } from '../dtls';
 import type { Lwm2mRecord } from '../node';
 import { Lwm2mPath } from '../path';
 import { attributeQuery, parseAttributes, type AttributeUpdate } from './attributes';
@@ -85,36 +85,13 @@ import type {
 } from './operations';
 import { objectVersions, parseRegister, parseUpdate, SUPPORTED_LWM2M_VERSIONS, type Channel, type RegisterParams, type Registration } from './registration';
 import { RegistrationStore } from './registrationStore';
+import { PskBindings, type Lwm2mDtlsOptions } from './psk';
 import { TrafficLog, type TrafficEntry } from './traffic';
 
 export type * from './operations';
 export type { QueuedRequestInfo } from './downlinkQueue';
 
-/** A pre-shared key and the endpoint name it may register (default: the identity). */
-export interface PskCredential {
-  identity: string;
-  key: Uint8Array;
-  endpoint?: string;
-}
-
-/** What a PSK lookup returns: a key (bound to the endpoint named like the identity), or a key with its endpoint. */
-export type PskLookupResult = Uint8Array | { key: Uint8Array; endpoint?: string } | undefined;
-
-/** CoAPS beside CoAP (see the module comment). */
-export interface Lwm2mDtlsOptions {
-  /** UDP port of CoAPS, default 5684 (0: any free port). */
-  port?: number;
-  /** Address to bind, default the address of the plain CoAP socket. */
-  address?: string;
-  /** Static credentials: identity → key and endpoint. */
-  credentials?: readonly PskCredential[];
-  /** Key lookup by identity (asked when `credentials` has no entry for it); undefined refuses the identity. */
-  psk?: (identity: string) => PskLookupResult | Promise<PskLookupResult>;
-  /** Accepted cipher suites, default all (CCM_8 first). */
-  cipherSuites?: readonly (CipherSuiteName | number)[];
-  /** Further DtlsServer tunables (timeouts, limits, socket factory for tests). */
-  server?: Omit<DtlsServerOptions, 'psk' | 'cipherSuites'>;
-}
+export type { PskCredential, PskLookupResult, Lwm2mDtlsOptions } from './psk';
 
 /** Decodes a payload; by default the codec registry's `decode(format, bytes, ctx)`. */
 export type PayloadDecoder = (format: number, bytes: Uint8Array, ctx: CodecContext) => DecodeResult;
@@ -270,8 +247,8 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
   private transport: CoapTransport | undefined;
   private secureTransport: CoapTransport | undefined;
   private dtlsServer: DtlsServer | undefined;
-  /** PSK identity → the endpoint it may register, learnt when its key was looked up. */
-  private readonly boundEndpoints = new Map<string, string>();
+  /** Keys of the CoAPS port, and the endpoint each identity is bound to. */
+  private readonly psk: PskBindings;
   private expiryTimer: unknown;
 
   constructor(private readonly options: Lwm2mServerOptions = {}) {
@@ -281,6 +258,7 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
     this.codecs = options.codecs ?? codecRegistry;
     this.decoder = options.decode ?? ((format, bytes, ctx) => this.codecs.decode(format, bytes, ctx));
     this.awakeWindowMs = options.awakeWindowMs ?? 93_000;
+    this.psk = new PskBindings(options.dtls ?? {});
     this.traffic = new TrafficLog(options.trafficLogSize ?? 1000);
     this.queue = new DownlinkQueue(this.clock, {
       canSend: (endpoint) => this.canSend(endpoint),
@@ -315,7 +293,7 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
         clock: this.clock,
         ...dtls.server,
         cipherSuites: dtls.cipherSuites,
-        psk: (identity) => this.lookupPsk(dtls, identity),
+        psk: (identity) => this.psk.key(identity),
       });
       const secure = this.newTransport((req) => this.onUplink(req, this.channelOf(dtlsServer, req.peer)), () => datagramSocket(dtlsServer));
       try {
@@ -347,14 +325,6 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
       onMalformed: (e) => this.emit('traffic', this.traffic.addMalformed(e)),
       onError: (err) => this.emit('error', err),
     });
-  }
-
-  private async lookupPsk(dtls: Lwm2mDtlsOptions, identity: string): Promise<Buffer | undefined> {
-    const found: PskLookupResult = dtls.credentials?.find((c) => c.identity === identity) ?? (await dtls.psk?.(identity));
-    if (!found) return undefined;
-    const { key, endpoint } = found instanceof Uint8Array ? { key: found, endpoint: undefined } : found;
-    this.boundEndpoints.set(identity, endpoint ?? identity);
-    return Buffer.from(key.buffer, key.byteOffset, key.byteLength);
   }
 
   /** The channel of a request that came over DTLS: the identity of the peer's session. */
@@ -1006,7 +976,7 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
   private onRegister(req: IncomingRequest, channel: Channel): OutgoingResponse {
     const params = parseRegister(req.query, req.payload, req.contentFormat, this.options.supportedVersions ?? SUPPORTED_LWM2M_VERSIONS);
     if (channel.security === 'PSK') {
-      const bound = this.boundEndpoints.get(channel.identity) ?? channel.identity;
+      const bound = this.psk.endpointOf(channel.identity);
       if (bound !== params.endpoint) {
         return { code: Code.Forbidden, payload: Buffer.from(`PSK identity "${channel.identity}" may not register as "${params.endpoint}"`) };
       }

@@ -13,6 +13,15 @@
  *
  * One client owns one UDP socket (its own source port), bound to an ephemeral port by default.
  *
+ * CoAPS (issue 7): a `coaps://` server URI (default port 5684) with `psk: {identity, key}` runs
+ * CoAP over DTLS 1.2 (src/core/dtls: a DtlsClientSocket under the CoAP transport). start()
+ * handshakes before the Register; when the session is lost (close_notify or alert from the
+ * server, or a Register/Update that timed out) the next Register/Update handshakes again first.
+ * With `bootstrap`, `server` and `psk` are the bootstrap server's; the LwM2M server's URI and
+ * credentials then come from the provisioned Security instance: PSK (mode 0, identity /0/x/3,
+ * key /0/x/5) over coaps://, NoSec (mode 3) over coap://; anything else is refused at
+ * Bootstrap-Finish with 4.06. A change of server or of security opens a new socket.
+ *
  * Queue mode: after `awakeMs` without traffic the client "sleeps": datagrams that reach its
  * socket are dropped (its radio is off) and due notifications are held. It wakes for its next
  * lifetime Update (or after `sleepMs`), sends the Update — which lets the server's queued
@@ -23,6 +32,7 @@ import * as dgram from 'node:dgram';
 import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 import { systemClock, type Clock } from '../coap/clock';
+import { TimeoutError } from '../coap/errors';
 import { Code, Method, codeToString } from '../coap/message';
 import { OptionNumber, getUintOption, uintOption } from '../coap/options';
 import type { Peer } from '../coap/peer';
@@ -31,6 +41,7 @@ import type { SocketFactory } from '../coap/udp';
 import { codecRegistry } from '../codec/registry';
 import type { CodecContext } from '../codec/types';
 import { ContentFormat } from '../contentFormat';
+import { DtlsClientSocket, clientDatagramSocket, type CipherSuiteName, type DtlsClientOptions } from '../dtls';
 import { DecodeError, EncodeError } from '../errors';
 import { createModelRegistry } from '../model/bundled';
 import type { ModelLookup } from '../model/types';
@@ -40,7 +51,7 @@ import { TypedEmitter } from '../server/events';
 import { parseExecuteArguments } from '../server/execute';
 import { AttributeStore, formatAttributes, parseAttributeQuery, type Attributes } from './attributes';
 import type { ObservationEndReason, SimEvent, SimEventBody, SimulatedClientEvents, UpdateReason } from './events';
-import { DEFAULT_SSID, initialObjects, instanceDefaults, simulateStep, type DeviceInfo } from './objects';
+import { DEFAULT_SSID, SecurityMode, initialObjects, instanceDefaults, simulateStep, type DeviceInfo } from './objects';
 import { ObservationManager, type SimObservation } from './observe';
 import { ObjectTree, SimError, isNumericType, type StoredValue } from './tree';
 
@@ -62,9 +73,21 @@ const COMPOSITE_FORMATS: ReadonlySet<number> = new Set([ContentFormat.SenmlJson,
 /** `ct` announced at Register: formats beyond the mandatory text, opaque and link format. */
 const ANNOUNCED_FORMATS = [ContentFormat.Cbor, ContentFormat.SenmlJson, ContentFormat.SenmlCbor, ContentFormat.Tlv, ContentFormat.Lwm2mCbor];
 
+/** A DTLS pre-shared key: the identity (UTF-8) and the key bytes. */
+export interface SimPsk {
+  identity: string;
+  key: Uint8Array;
+}
+
 export interface SimulatedClientOptions {
-  /** LwM2M server URI `coap://HOST[:PORT]`; with `bootstrap`, the bootstrap server's. */
+  /** LwM2M server URI `coap://HOST[:PORT]` or `coaps://HOST[:PORT]` (with `psk`); with `bootstrap`, the bootstrap server's. */
   server: string;
+  /** PSK of a `coaps://` server (with `bootstrap`: of the bootstrap server). Required for coaps://, refused with coap://. */
+  psk?: SimPsk;
+  /** CoAPS: cipher suites offered, by name or IANA number, default all (CCM_8 first). */
+  cipherSuites?: readonly (CipherSuiteName | number)[];
+  /** CoAPS: further DTLS tunables; the handshake timeout defaults to `requestTimeoutMs`. */
+  dtls?: Pick<DtlsClientOptions, 'handshakeTimeoutMs' | 'retransmitInitialMs' | 'retransmitMaxMs' | 'mtu'>;
   /** Endpoint Client Name, default `sim-` and 8 random hex digits. */
   endpoint?: string;
   /** Registration lifetime in seconds, default 300 (the bootstrap server's value wins after bootstrap). */
@@ -129,26 +152,38 @@ function randomHex(n: number): string {
   return s.slice(0, n);
 }
 
-/** A parsed `coap://` URI. */
+/** A parsed `coap://` or `coaps://` URI. */
 export interface ServerAddress {
   uri: string;
   host: string;
   port: number;
+  /** coaps:// (CoAP over DTLS). */
+  secure: boolean;
 }
 
-/** Parses `coap://HOST[:PORT]` (IPv6 in brackets). Throws for other schemes (coaps needs DTLS, which the simulator does not do). */
+/** Parses `coap://HOST[:PORT]` (default port 5683) or `coaps://HOST[:PORT]` (5684); IPv6 in brackets. Throws for other schemes. */
 export function parseServerUri(uri: string): ServerAddress {
   let url: URL;
   try {
     url = new URL(uri);
   } catch {
-    throw new Error(`"${uri}" is not a URI (expected coap://HOST:PORT)`);
+    throw new Error(`"${uri}" is not a URI (expected coap://HOST:PORT or coaps://HOST:PORT)`);
   }
-  if (url.protocol !== 'coap:') throw new Error(`"${uri}": only coap:// (NoSec over UDP) is supported by the simulator, not ${url.protocol}//`);
+  if (url.protocol !== 'coap:' && url.protocol !== 'coaps:') {
+    throw new Error(`"${uri}": only coap:// (NoSec) and coaps:// (DTLS with PSK) over UDP are supported by the simulator, not ${url.protocol}//`);
+  }
   if (!url.hostname) throw new Error(`"${uri}" has no host`);
+  const secure = url.protocol === 'coaps:';
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  const port = url.port ? Number(url.port) : 5683;
-  return { uri, host, port };
+  const port = url.port ? Number(url.port) : secure ? 5684 : 5683;
+  return { uri, host, port, secure };
+}
+
+/** coaps:// needs a PSK and a PSK needs coaps://; throws otherwise. */
+function checkSecurity(addr: ServerAddress, psk: SimPsk | undefined): void {
+  if (addr.secure && !psk) throw new Error(`"${addr.uri}": coaps:// needs a pre-shared key (psk: identity and key)`);
+  if (!addr.secure && psk) throw new Error(`"${addr.uri}": a pre-shared key is used over coaps:// only, not coap://`);
+  if (psk && (psk.identity === '' || psk.key.length === 0)) throw new Error(`"${addr.uri}": the PSK identity and key must not be empty`);
 }
 
 async function resolvePeer(addr: ServerAddress): Promise<Peer> {
@@ -203,12 +238,17 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
   private readonly defaultFormat: number;
   private readonly lwm2mVersion: string;
   private transport: CoapTransport | undefined;
+  /** CoAPS: the DTLS client under the transport, and what it is connected to (URI and identity). */
+  private secure: DtlsClientSocket | undefined;
+  private link = '';
+  /** CoAPS: a Register/Update timed out; the session may be gone without an alert. */
+  private sessionSuspect = false;
   private stateValue: SimulatedClientState = 'stopped';
   private awakeValue = true;
   private droppedValue = 0;
   /** DM server: URI, address, SSID, lifetime. */
-  private server: { uri: string; peer: Peer | undefined; ssid: number; lifetime: number; binding: string };
-  private bootstrapServer: { uri: string; peer: Peer | undefined } | undefined;
+  private server: { uri: string; peer: Peer | undefined; ssid: number; lifetime: number; binding: string; psk?: SimPsk };
+  private bootstrapServer: { uri: string; peer: Peer | undefined; psk?: SimPsk } | undefined;
   private location: string[] | undefined;
   private registeredObjects = '';
   private timers = new Set<unknown>();
@@ -234,8 +274,10 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
     const lifetime = options.lifetime ?? 300;
     const binding = this.lwm2mVersion === '1.0' && this.queueMode ? 'UQ' : 'U';
     const addr = parseServerUri(options.server);
-    if (options.bootstrap) this.bootstrapServer = { uri: addr.uri, peer: undefined };
-    this.server = { uri: options.bootstrap ? '' : addr.uri, peer: undefined, ssid: DEFAULT_SSID, lifetime, binding };
+    checkSecurity(addr, options.psk);
+    const psk = options.psk ? { identity: options.psk.identity, key: new Uint8Array(options.psk.key) } : undefined;
+    if (options.bootstrap) this.bootstrapServer = { uri: addr.uri, peer: undefined, psk };
+    this.server = { uri: options.bootstrap ? '' : addr.uri, peer: undefined, ssid: DEFAULT_SSID, lifetime, binding, psk: options.bootstrap ? undefined : psk };
     const models = options.models ?? (sharedModels ??= createModelRegistry());
     this.tree = new ObjectTree(
       models,
@@ -245,6 +287,7 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
         bootstrap: !!options.bootstrap,
         lifetime,
         binding,
+        psk,
         device: options.device,
         now: Math.floor(this.clock.now() / 1000),
       }),
@@ -331,7 +374,8 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
     if (this.stateValue !== 'stopped') throw new Error(`the simulated client ${this.endpoint} is already ${this.stateValue}`);
     this.stateValue = 'starting';
     try {
-      await this.openTransport();
+      const target = this.bootstrapServer ?? this.server;
+      target.peer = await this.openTransport(target);
       this.emitEvent({ type: 'started', port: this.port ?? 0 });
       this.startTicking();
       if (this.bootstrapServer) await this.runBootstrap();
@@ -410,36 +454,102 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
 
   // ----- transport ---------------------------------------------------------------------------
 
-  private async openTransport(): Promise<void> {
-    const target = this.bootstrapServer?.uri ?? this.server.uri;
-    const addr = parseServerUri(target);
+  /**
+   * Binds a new socket for `target` (a coaps:// one handshakes in the bind) and resolves with
+   * the server's address. The caller has closed the previous transport.
+   */
+  private async openTransport(target: { uri: string; psk?: SimPsk }): Promise<Peer> {
+    const addr = parseServerUri(target.uri);
+    checkSecurity(addr, target.psk);
     const peer = await resolvePeer(addr);
-    if (this.bootstrapServer) this.bootstrapServer.peer = peer;
-    else this.server.peer = peer;
     const bindAddress = this.options.bindAddress ?? defaultBindAddress(peer.address);
-    const gate: SocketFactory = (opts) => {
-      const socket = dgram.createSocket(opts);
-      const on = socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => dgram.Socket;
-      // A sleeping (queue-mode) device does not hear anything: drop datagrams before the transport sees them.
-      (socket as unknown as { on: typeof on }).on = (event, listener) => {
-        if (event !== 'message') return on(event, listener);
-        return on('message', (...args: unknown[]) => {
-          if (this.awakeValue) listener(...args);
-          else this.droppedValue++;
-        });
-      };
-      return socket;
-    };
+    let secure: DtlsClientSocket | undefined;
+    let socketFactory: SocketFactory = (opts) => this.gate(dgram.createSocket(opts));
+    if (addr.secure) {
+      const dtls = new DtlsClientSocket({
+        host: peer.address,
+        port: peer.port,
+        identity: target.psk!.identity,
+        key: target.psk!.key,
+        client: {
+          handshakeTimeoutMs: this.requestTimeoutMs,
+          ...this.options.dtls,
+          cipherSuites: this.options.cipherSuites,
+          clock: this.clock,
+          // The gate sits under DTLS: a sleeping device hears no record at all.
+          socketFactory: (type) => this.gate(dgram.createSocket(type)),
+        },
+      });
+      dtls.on('session', (session) => this.emitEvent({ type: 'dtlsSession', server: target.uri, identity: session.identity, cipherSuite: session.cipherSuite }));
+      dtls.on('sessionClosed', (reason) => this.emitEvent({ type: 'dtlsClosed', server: target.uri, reason: reason.message }));
+      secure = dtls;
+      socketFactory = () => clientDatagramSocket(dtls);
+    }
     const transport = new CoapTransport({
       ...this.options.transport,
       clock: this.clock,
       requestTimeoutMs: this.requestTimeoutMs,
-      socketFactory: gate,
+      socketFactory,
       onRequest: (req) => this.onRequest(req),
       onError: (err) => this.reportError('transport', err),
     });
     await transport.bind({ port: this.options.port ?? 0, address: bindAddress });
+    if (this.stopping) {
+      await transport.close();
+      throw new Error('stopped');
+    }
     this.transport = transport;
+    this.secure = secure;
+    this.link = linkOf(target);
+    this.sessionSuspect = false;
+    return peer;
+  }
+
+  /**
+   * Points the transport at a server: NoSec to NoSec keeps the socket (one source port for the
+   * bootstrap and the LwM2M server); a secure target keeps a live session with the same URI
+   * and identity; anything else closes the socket and opens a new one (with a new handshake).
+   */
+  private async connectTo(target: { uri: string; psk?: SimPsk }): Promise<Peer> {
+    const addr = parseServerUri(target.uri);
+    checkSecurity(addr, target.psk);
+    const transport = this.transport;
+    if (transport && !this.secure && !addr.secure) {
+      const peer = await resolvePeer(addr);
+      if (peer.address.includes(':') && transport.address()?.family !== 'IPv6') throw new Error(`the server ${target.uri} is not reachable from this socket's address family`);
+      return peer;
+    }
+    if (transport && this.secure?.connected && this.link === linkOf(target)) return resolvePeer(addr);
+    this.transport = undefined;
+    this.secure = undefined;
+    if (transport) await transport.close();
+    return this.openTransport(target);
+  }
+
+  /** CoAPS: a new handshake when the session is gone or in doubt (before a Register or an Update). */
+  private async ensureSession(): Promise<void> {
+    const secure = this.secure;
+    if (!secure || (secure.connected && !this.sessionSuspect)) return;
+    this.sessionSuspect = false;
+    await secure.reconnect();
+  }
+
+  /** CoAPS: a Register/Update that timed out may mean the server lost the session without telling. */
+  private suspectSession(err: unknown): void {
+    if (this.secure && err instanceof TimeoutError) this.sessionSuspect = true;
+  }
+
+  /** A sleeping (queue-mode) device does not hear anything: datagrams are dropped before anyone sees them. */
+  private gate(socket: dgram.Socket): dgram.Socket {
+    const on = socket.on.bind(socket) as (event: string, listener: (...args: unknown[]) => void) => dgram.Socket;
+    (socket as unknown as { on: typeof on }).on = (event, listener) => {
+      if (event !== 'message') return on(event, listener);
+      return on('message', (...args: unknown[]) => {
+        if (this.awakeValue) listener(...args);
+        else this.droppedValue++;
+      });
+    };
+    return socket;
   }
 
   private shutdown(deregister: boolean): Promise<void> {
@@ -465,6 +575,7 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
     if (deregister && transport && location && this.server.peer) {
       this.awakeValue = true;
       try {
+        if (this.secure && !this.secure.connected) throw new Error('no DTLS session with the server');
         const res = await transport.request(this.server.peer, { method: Method.DELETE, path: location }, { timeoutMs: Math.min(this.requestTimeoutMs, 5000) });
         if (res.code === Code.Deleted) this.emitEvent({ type: 'deregistered', location: '/' + location.join('/') });
         else this.reportError('deregister', new Error(`De-register answered ${codeToString(res.code)}`));
@@ -474,6 +585,8 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
     }
     this.location = undefined;
     this.transport = undefined;
+    this.secure = undefined;
+    this.link = '';
     if (transport) await transport.close();
     this.stateValue = 'stopped';
     this.emitEvent({ type: 'stopped' });
@@ -549,12 +662,19 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
       if (!transport || !peer) throw new Error('not started');
       this.stateValue = 'registering';
       this.awakeValue = true;
+      await this.ensureSession();
       const payload = this.linkPayload();
-      const res = await transport.request(
-        peer,
-        { method: Method.POST, path: ['rd'], query: this.registerQuery(), contentFormat: ContentFormat.Link, payload: Buffer.from(payload, 'utf8') },
-        { timeoutMs: this.requestTimeoutMs },
-      );
+      let res;
+      try {
+        res = await transport.request(
+          peer,
+          { method: Method.POST, path: ['rd'], query: this.registerQuery(), contentFormat: ContentFormat.Link, payload: Buffer.from(payload, 'utf8') },
+          { timeoutMs: this.requestTimeoutMs },
+        );
+      } catch (err) {
+        this.suspectSession(err);
+        throw err;
+      }
       if (res.code !== Code.Created) throw new Error(`Register was refused with ${codeToString(res.code)}${res.payload.length ? `: ${res.payload.toString('utf8')}` : ''}`);
       const location = res.options.filter((o) => o.number === OptionNumber.LocationPath).map((o) => o.value.toString('utf8'));
       this.location = location.length > 0 ? location : ['rd'];
@@ -597,6 +717,7 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
       const payload = this.linkPayload();
       const changed = payload !== this.registeredObjects;
       try {
+        await this.ensureSession();
         const res = await transport.request(
           peer,
           {
@@ -616,6 +737,7 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
         }
         this.reportError('update', new Error(`Update answered ${codeToString(res.code)}; registering again`));
       } catch (err) {
+        this.suspectSession(err);
         if (this.stateValue !== 'registered') return;
         this.reportError('update', err as Error);
       }
@@ -685,9 +807,11 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
   // ----- bootstrap ---------------------------------------------------------------------------
 
   private async runBootstrap(): Promise<void> {
-    const transport = this.transport;
     const bs = this.bootstrapServer;
-    if (!transport || !bs?.peer) throw new Error('not started');
+    if (!bs) throw new Error('no bootstrap server');
+    bs.peer = await this.connectTo(bs);
+    const transport = this.transport;
+    if (!transport) throw new Error('not started');
     this.stateValue = 'bootstrapping';
     const finished = new Promise<void>((resolve, reject) => {
       const timer = this.setTimer(() => {
@@ -700,7 +824,16 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
     this.emitEvent({ type: 'bootstrapRequested', server: bs.uri });
     const query = [`ep=${this.endpoint}`];
     if (this.lwm2mVersion !== '1.0') query.push(`pct=${ContentFormat.SenmlCbor}`);
-    const res = await transport.request(bs.peer, { method: Method.POST, path: ['bs'], query }, { timeoutMs: this.requestTimeoutMs });
+    let res;
+    try {
+      res = await transport.request(bs.peer, { method: Method.POST, path: ['bs'], query }, { timeoutMs: this.requestTimeoutMs });
+    } catch (err) {
+      if (this.bootstrapWaiter) {
+        this.clearTimer(this.bootstrapWaiter.timer);
+        this.bootstrapWaiter = undefined;
+      }
+      throw err;
+    }
     if (res.code !== Code.Changed) {
       if (this.bootstrapWaiter) {
         this.clearTimer(this.bootstrapWaiter.timer);
@@ -709,18 +842,21 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
       throw new Error(`Bootstrap-Request was refused with ${codeToString(res.code)}${res.payload.length ? `: ${res.payload.toString('utf8')}` : ''}`);
     }
     await finished;
-    // Register with the provisioned server from now on.
+    // Register with the provisioned server from now on (after the 2.04 to Bootstrap-Finish has
+    // gone out: `finished` resolves before the handler returns it).
     const dm = this.provisionedServer();
-    const addr = parseServerUri(dm.uri);
-    const peer = await resolvePeer(addr);
-    if (peer.address.includes(':') && transport.address()?.family !== 'IPv6') {
-      throw new Error(`the provisioned server ${dm.uri} is not reachable from this socket's address family`);
-    }
-    this.server = { uri: dm.uri, peer, ssid: dm.ssid, lifetime: dm.lifetime, binding: dm.binding };
+    const server = { uri: dm.uri, peer: undefined as Peer | undefined, ssid: dm.ssid, lifetime: dm.lifetime, binding: dm.binding, psk: dm.psk };
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    server.peer = await this.connectTo(server);
+    this.server = server;
   }
 
-  /** The first non-bootstrap Security instance with a matching Server instance. */
-  private provisionedServer(): { uri: string; ssid: number; lifetime: number; binding: string; securityMode: number } {
+  /**
+   * The first non-bootstrap Security instance with a matching Server instance. Throws 4.06 when
+   * its security cannot be used: PSK (mode 0) needs a coaps:// URI, an identity and a key; NoSec
+   * (mode 3) a coap:// URI; other modes are not supported.
+   */
+  private provisionedServer(): { uri: string; ssid: number; lifetime: number; binding: string; securityMode: number; psk?: SimPsk } {
     for (const iid of this.tree.instanceIds(0)) {
       const base = new Lwm2mPath([0, iid]);
       if (this.tree.get(base.child(1)) === true) continue;
@@ -732,7 +868,25 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
       const lifetime = this.tree.getNumber(new Lwm2mPath([1, server, 1])) ?? this.server.lifetime;
       const bindingValue = this.tree.get(new Lwm2mPath([1, server, 7]));
       const binding = typeof bindingValue === 'string' && bindingValue !== '' ? bindingValue : 'U';
-      return { uri, ssid, lifetime, binding, securityMode: this.tree.getNumber(base.child(2)) ?? 3 };
+      const securityMode = this.tree.getNumber(base.child(2)) ?? SecurityMode.NoSec;
+      let addr: ServerAddress;
+      try {
+        addr = parseServerUri(uri);
+      } catch (err) {
+        throw new SimError(Code.NotAcceptable, `/0/${iid}/0: ${(err as Error).message}`);
+      }
+      if (securityMode === SecurityMode.NoSec) {
+        if (addr.secure) throw new SimError(Code.NotAcceptable, `/0/${iid}: Security Mode NoSec (3) with the coaps:// URI ${uri}`);
+        return { uri, ssid, lifetime, binding, securityMode };
+      }
+      if (securityMode !== SecurityMode.PSK) throw new SimError(Code.NotAcceptable, `/0/${iid}: Security Mode ${securityMode} is not supported by the simulator (PSK 0 or NoSec 3)`);
+      if (!addr.secure) throw new SimError(Code.NotAcceptable, `/0/${iid}: Security Mode PSK (0) with the coap:// URI ${uri} (PSK needs coaps://)`);
+      const identity = this.tree.get(base.child(3));
+      const key = this.tree.get(base.child(5));
+      if (!(identity instanceof Uint8Array) || identity.length === 0 || !(key instanceof Uint8Array) || key.length === 0) {
+        throw new SimError(Code.NotAcceptable, `/0/${iid}: Security Mode PSK (0) needs an identity (/0/${iid}/3) and a key (/0/${iid}/5)`);
+      }
+      return { uri, ssid, lifetime, binding, securityMode, psk: { identity: Buffer.from(identity).toString('utf8'), key: new Uint8Array(key) } };
     }
     throw new SimError(Code.NotAcceptable, 'no LwM2M server account: a Security instance (Bootstrap-Server false, with a Short Server ID) and a Server instance with the same Short Server ID are needed');
   }
@@ -740,8 +894,7 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
   private onBootstrapRequest(req: IncomingRequest): OutgoingResponse {
     const segs = req.path;
     if (req.method === Method.POST && segs.length === 1 && segs[0] === 'bs') {
-      // 4.06 when inconsistent. A consistent configuration is accepted even when this simulator
-      // cannot use it (it speaks NoSec only): registering with a coaps:// server then fails.
+      // 4.06 when inconsistent, or with a security mode the simulator does not speak.
       const dm = this.provisionedServer();
       this.emitEvent({ type: 'bootstrapFinished', server: dm.uri });
       const waiter = this.bootstrapWaiter;
@@ -1091,8 +1244,13 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
     }
     this.location = undefined;
     try {
-      const peer = await resolvePeer(parseServerUri(uri));
-      this.bootstrapServer = { uri, peer };
+      const identity = this.tree.get(new Lwm2mPath([0, account, 3]));
+      const key = this.tree.get(new Lwm2mPath([0, account, 5]));
+      const psk =
+        this.tree.getNumber(new Lwm2mPath([0, account, 2])) === SecurityMode.PSK && identity instanceof Uint8Array && key instanceof Uint8Array
+          ? { identity: Buffer.from(identity).toString('utf8'), key: new Uint8Array(key) }
+          : undefined;
+      this.bootstrapServer = { uri, peer: undefined, psk };
       await this.runBootstrap();
       await this.register();
     } catch (err) {
@@ -1308,4 +1466,9 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
 function defaultBindAddress(serverAddress: string): string {
   if (serverAddress.includes(':')) return serverAddress === '::1' ? '::1' : '::';
   return serverAddress.startsWith('127.') ? '127.0.0.1' : '0.0.0.0';
+}
+
+/** What a socket is connected to: the URI and, for CoAPS, the credentials. */
+function linkOf(target: { uri: string; psk?: SimPsk }): string {
+  return target.psk ? `${target.uri} ${target.psk.identity} ${Buffer.from(target.psk.key).toString('hex')}` : target.uri;
 }

@@ -23,6 +23,10 @@ export type SimEventBody =
   | { type: 'bootstrapDiscover'; path: string }
   | { type: 'bootstrapRead'; path: string; format: number | undefined }
   | { type: 'bootstrapFinished'; server: string | undefined }
+  /** CoAPS: a DTLS handshake with `server` completed (at start, and again after a lost session). */
+  | { type: 'dtlsSession'; server: string; identity: string; cipherSuite: string }
+  /** CoAPS: the session with `server` ended (close_notify or alert from the server); the next Register/Update handshakes again. */
+  | { type: 'dtlsClosed'; server: string; reason: string }
   | { type: 'registered'; server: string; location: string; lifetime: number; port: number; queueMode: boolean }
   | { type: 'updated'; location: string; reason: UpdateReason }
   | { type: 'deregistered'; location: string }

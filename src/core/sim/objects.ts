@@ -34,6 +34,8 @@ export interface InitialObjectsOptions {
   lifetime: number;
   /** `U`, or `UQ` for a 1.0 client in queue mode. */
   binding: string;
+  /** PSK credentials of that server (Security Mode PSK, identity /0/0/3, key /0/0/5); NoSec without. */
+  psk?: { identity: string; key: Uint8Array };
   device?: Partial<DeviceInfo>;
   /** Seconds since 1970. */
   now: number;
@@ -41,9 +43,11 @@ export interface InitialObjectsOptions {
 
 const EMPTY_BYTES = new Uint8Array(0);
 
-/** A Security instance. */
-export function securityInstance(uri: string, bootstrapServer: boolean, ssid?: number): Record<number, Value> {
-  const inst: Record<number, Value> = { 0: uri, 1: bootstrapServer, 2: SecurityMode.NoSec, 3: EMPTY_BYTES, 4: EMPTY_BYTES, 5: EMPTY_BYTES };
+/** A Security instance: NoSec, or PSK with the identity and key. */
+export function securityInstance(uri: string, bootstrapServer: boolean, ssid?: number, psk?: { identity: string; key: Uint8Array }): Record<number, Value> {
+  const inst: Record<number, Value> = psk
+    ? { 0: uri, 1: bootstrapServer, 2: SecurityMode.PSK, 3: new Uint8Array(Buffer.from(psk.identity, 'utf8')), 4: EMPTY_BYTES, 5: new Uint8Array(psk.key) }
+    : { 0: uri, 1: bootstrapServer, 2: SecurityMode.NoSec, 3: EMPTY_BYTES, 4: EMPTY_BYTES, 5: EMPTY_BYTES };
   if (ssid !== undefined) inst[10] = ssid;
   if (bootstrapServer) inst[11] = 0;
   return inst;
@@ -83,7 +87,7 @@ export function initialObjects(o: InitialObjectsOptions): ObjectSpec[] {
   const security: ObjectSpec = {
     id: 0,
     version: SIM_OBJECT_VERSIONS[0]!,
-    instances: { 0: o.bootstrap ? securityInstance(o.serverUri, true) : securityInstance(o.serverUri, false, DEFAULT_SSID) },
+    instances: { 0: o.bootstrap ? securityInstance(o.serverUri, true, undefined, o.psk) : securityInstance(o.serverUri, false, DEFAULT_SSID, o.psk) },
   };
   const server: ObjectSpec = {
     id: 1,

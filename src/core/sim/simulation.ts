@@ -1,18 +1,22 @@
 /**
  * N simulated clients from one process: distinct endpoints (`<prefix>-1` … `<prefix>-N`), each
  * with its own UDP socket and therefore its own source port. Clients are started a few at a
- * time so that a large count does not flood the server with simultaneous Registers.
+ * time so that a large count does not flood the server with simultaneous Registers. With a
+ * PSK (coaps://) and several clients, each client's PSK identity gets the same `-1` … `-N`
+ * suffix as its endpoint name; the key is shared.
  */
 
 import { TypedEmitter } from '../server/events';
-import { SimulatedClient, type SimulatedClientOptions } from './client';
+import { SimulatedClient, type SimPsk, type SimulatedClientOptions } from './client';
 import type { SimEvent } from './events';
 
-export interface SimulationOptions extends Omit<SimulatedClientOptions, 'endpoint'> {
+export interface SimulationOptions extends Omit<SimulatedClientOptions, 'endpoint' | 'psk'> {
   /** How many clients, default 1. */
   count?: number;
   /** Endpoint name of a single client, or the prefix of `-1`, `-2`, … with several; default `sim`. */
   endpoint?: string;
+  /** PSK of a coaps:// server; with several clients the identity is a prefix like `endpoint` (`ID-1`, `ID-2`, …), the key shared. */
+  psk?: SimPsk;
   /** How many clients start at once, default 16. */
   concurrency?: number;
 }
@@ -36,8 +40,10 @@ export class Simulation extends TypedEmitter<SimulationEvents> {
     super();
     const count = options.count ?? 1;
     if (!Number.isInteger(count) || count < 1) throw new RangeError(`count must be a positive integer, got ${count}`);
-    this.clients = simulationEndpoints(count, options.endpoint).map((endpoint) => {
-      const client = new SimulatedClient({ ...options, endpoint });
+    const identities = options.psk ? simulationEndpoints(count, options.psk.identity) : [];
+    this.clients = simulationEndpoints(count, options.endpoint).map((endpoint, i) => {
+      const psk = options.psk ? { identity: identities[i]!, key: options.psk.key } : undefined;
+      const client = new SimulatedClient({ ...options, endpoint, psk });
       client.on('event', (e) => this.emit('event', e));
       return client;
     });

@@ -137,24 +137,33 @@ describe('bootstrap server with the simulated client', () => {
     assert.ok(server.registration('bs-anyone'));
   });
 
-  it('provisions PSK credentials through the key resolver; the NoSec-only simulator then cannot register', async () => {
+  it('provisions PSK credentials through the key resolver; the simulator then registers over CoAPS with them', async () => {
     const key = Buffer.from('00112233445566778899aabbccddeeff', 'hex');
+    const { server: secureServer } = await startServer({ dtls: { port: 0, credentials: [{ identity: 'bs-psk', key }] } });
+    stops.push(() => secureServer.stop());
+    const coapsUri = `coaps://127.0.0.1:${secureServer.secureAddress()!.port}`;
     const asked: string[] = [];
     const { uri, events } = await bootstrapServer(
-      { default: { servers: [{ shortServerId: 9, uri: 'coaps://127.0.0.1:5684', security: { mode: 'PSK', identity: 'bs-psk', keyRef: 'psk/bs-psk' } }] } },
+      { default: { servers: [{ shortServerId: 9, uri: coapsUri, security: { mode: 'PSK', identity: 'bs-psk', keyRef: 'psk/bs-psk' } }] } },
       (ref, ep) => {
         asked.push(`${ref} ${ep}`);
         return new Uint8Array(key);
       },
     );
-    const { client } = simulated(uri, 'bs-psk');
-    await assert.rejects(client.start(), /only coap:\/\//);
+    const { client, events: simEvents } = simulated(uri, 'bs-psk');
+    const registered = nextServerEvent(secureServer, 'registered', (r) => r.endpoint === 'bs-psk');
+    await client.start();
     assert.deepEqual(asked, ['psk/bs-psk bs-psk']);
     await until(() => events.at(-1)?.type === 'done');
     assert.equal(client.getValue('/0/1/2'), 0, 'Security Mode PSK');
     assert.equal(Buffer.from(client.getValue('/0/1/3') as Uint8Array).toString(), 'bs-psk');
     assert.ok(Buffer.from(client.getValue('/0/1/5') as Uint8Array).equals(key));
     assert.ok(!JSON.stringify(events).includes(key.toString('hex')), 'the key is in no event');
+    assert.ok(!JSON.stringify(simEvents).includes(key.toString('hex')), 'nor in a simulator event');
+    const [reg] = await registered;
+    assert.deepEqual([reg.security, reg.pskIdentity], ['PSK', 'bs-psk']);
+    assert.equal(client.serverUri, coapsUri);
+    assert.equal(server.registration('bs-psk'), undefined, 'nothing over plain CoAP');
   });
 
   it('fails (event with step and reason) for an unknown endpoint and for a key that cannot be resolved', async () => {

@@ -6,11 +6,11 @@ import type { SimulatedClient } from '../../../src/core/sim/client';
 import { formatValue, type Lwm2mRecord } from '../../../src/core/node';
 
 /** An Lwm2mServer on 127.0.0.1 with an ephemeral port and quick retransmissions. */
-export async function startServer(options: Lwm2mServerOptions = {}): Promise<{ server: Lwm2mServer; uri: string; port: number }> {
+export async function startServer(options: Lwm2mServerOptions = {}, port = 0): Promise<{ server: Lwm2mServer; uri: string; port: number }> {
   const server = new Lwm2mServer({ requestTimeoutMs: 5000, ...options, transport: { ackTimeoutMs: 300, ...options.transport } });
-  await server.start({ port: 0, address: '127.0.0.1' });
-  const port = server.address()!.port;
-  return { server, uri: `coap://127.0.0.1:${port}`, port };
+  await server.start({ port, address: '127.0.0.1' });
+  const bound = server.address()!.port;
+  return { server, uri: `coap://127.0.0.1:${bound}`, port: bound };
 }
 
 /** The next event of `type` (matching `predicate`) from a client; rejects after `timeoutMs`. */

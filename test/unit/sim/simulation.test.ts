@@ -26,9 +26,10 @@ describe('Simulation', () => {
   });
 
   it('parses server URIs', () => {
-    assert.deepEqual(parseServerUri('coap://127.0.0.1:5699'), { uri: 'coap://127.0.0.1:5699', host: '127.0.0.1', port: 5699 });
-    assert.deepEqual(parseServerUri('coap://[::1]'), { uri: 'coap://[::1]', host: '::1', port: 5683 });
-    assert.throws(() => parseServerUri('coaps://example.com'), /only coap:\/\//);
+    assert.deepEqual(parseServerUri('coap://127.0.0.1:5699'), { uri: 'coap://127.0.0.1:5699', host: '127.0.0.1', port: 5699, secure: false });
+    assert.deepEqual(parseServerUri('coap://[::1]'), { uri: 'coap://[::1]', host: '::1', port: 5683, secure: false });
+    assert.deepEqual(parseServerUri('coaps://example.com'), { uri: 'coaps://example.com', host: 'example.com', port: 5684, secure: true });
+    assert.throws(() => parseServerUri('http://example.com'), /only coap:\/\/ \(NoSec\) and coaps:\/\//);
     assert.throws(() => parseServerUri('not a uri'), /not a URI/);
   });
 
