@@ -52,7 +52,7 @@ const server = await startCodeServer({
   extensionsDir: option('extensions-dir') ?? join(scratch, 'extensions'),
   args: ['--vscode-option', 'enable-smoke-test-driver'],
   // The extension starts its servers on activation: on ports the system chooses, never fixed ones.
-  settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.bootstrap.port': 0 },
+  settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.bootstrap.port': 0, 'lwm2m.bootstrap.securePort': 0 },
   log: verbose ? (l) => console.log(`[code-server] ${l}`) : undefined,
 });
 

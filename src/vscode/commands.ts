@@ -4,6 +4,7 @@ export const Commands = {
   stopServer: 'lwm2m.stopServer',
   restartServer: 'lwm2m.restartServer',
   startSimulator: 'lwm2m.startSimulator',
+  startSecureSimulator: 'lwm2m.startSecureSimulator',
   stopSimulator: 'lwm2m.stopSimulator',
   showActions: 'lwm2m.showActions',
   showLog: 'lwm2m.showLog',

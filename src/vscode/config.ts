@@ -11,6 +11,8 @@ export interface Lwm2mSettings {
   /** Run the bootstrap server beside the LwM2M server. */
   bootstrapEnabled: boolean;
   bootstrapPort: number;
+  /** CoAPS port of the bootstrap server (when CoAPS is on). */
+  bootstrapSecurePort: number;
   /** Bootstrap configuration files, relative to each workspace folder or absolute. */
   bootstrapConfigFiles: string[];
   bindAddress: string;
@@ -46,6 +48,7 @@ export function readSettings(): Lwm2mSettings {
     dtlsEnabled: c.get<boolean>('server.dtls.enabled', true),
     bootstrapEnabled: c.get<boolean>('bootstrap.enabled', false),
     bootstrapPort: int('bootstrap.port', 5685, 0, 65535),
+    bootstrapSecurePort: int('bootstrap.securePort', 5686, 0, 65535),
     bootstrapConfigFiles: c.get<string[]>('bootstrap.configFiles', ['.lwm2m/bootstrap.json']) ?? [],
     bindAddress: c.get<string>('server.bindAddress', '::') || '::',
     requestTimeoutMs: int('requests.timeout', 30, 1, 3600) * 1000,

@@ -50,7 +50,7 @@ export function activate(context: vscode.ExtensionContext): Lwm2mWorkbenchApi {
   const observations = new ObservationsTreeProvider(controller);
   const observationsView = vscode.window.createTreeView('lwm2m.observations', { treeDataProvider: observations });
   const status = new ServerStatusBar(controller);
-  const simulators = new SimulatorManager(controller, models.registry, log);
+  const simulators = new SimulatorManager(controller, models.registry, log, credentials);
   // Disposed in reverse order: the simulators and the server stop before the views go.
   context.subscriptions.push(models, bootstrapConfigs, controller, tree, treeView, observations, observationsView, status, simulators);
 
@@ -90,6 +90,7 @@ export function activate(context: vscode.ExtensionContext): Lwm2mWorkbenchApi {
       return [];
     }
   });
+  register(Commands.startSecureSimulator, (o?: SimulatorOptions) => vscode.commands.executeCommand(Commands.startSimulator, { ...o, secure: true }));
   register(Commands.stopSimulator, (endpoint?: string | { endpoint?: string }) => simulators.stop(typeof endpoint === 'string' ? endpoint : endpoint?.endpoint));
   register(Commands.showLog, () => log.show());
   register(Commands.refreshClients, () => tree.refresh());
@@ -121,6 +122,7 @@ export function activate(context: vscode.ExtensionContext): Lwm2mWorkbenchApi {
         : { label: '$(play) Start Server', command: Commands.startServer },
       ...(running ? [{ label: '$(debug-restart) Restart Server', command: Commands.restartServer }] : []),
       { label: '$(device-mobile) Start Simulated Device', command: Commands.startSimulator },
+      ...(controller.state.kind === 'running' && controller.state.securePort !== undefined ? [{ label: '$(lock) Start Simulated Device over DTLS (PSK)', command: Commands.startSecureSimulator }] : []),
       ...(simulators.clients().length ? [{ label: '$(circle-slash) Stop Simulated Device', command: Commands.stopSimulator }] : []),
       { label: '$(pulse) Show Traffic Log', command: Commands.showTrafficLog },
       { label: '$(output) Show Log', command: Commands.showLog },

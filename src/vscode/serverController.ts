@@ -36,6 +36,8 @@ export interface StartOptions {
   address?: string;
   /** Overrides `lwm2m.bootstrap.port` (when `lwm2m.bootstrap.enabled`). */
   bootstrapPort?: number;
+  /** Overrides `lwm2m.bootstrap.securePort` (with CoAPS on); `false` serves the bootstrap server without CoAPS. */
+  bootstrapSecurePort?: number | false;
   /** Overrides `lwm2m.server.securePort` (0: a free port); `false` serves no CoAPS this time. */
   securePort?: number | false;
   /** No dialogs (autoStart, tests): failures are logged and returned in the state. */
@@ -160,8 +162,10 @@ export class ServerController extends Disposable {
     const bound = server.address()!;
     const secure = server.secureAddress();
     this.log.info(`LwM2M server listening on ${hostPort(bound.address, bound.port)} (UDP, CoAP)${secure ? ` and ${hostPort(secure.address, secure.port)} (CoAPS, DTLS 1.2 with PSK)` : ''}`);
-    const bs = settings.bootstrapEnabled && this.bootstrapSource ? await this.startBootstrap(options.bootstrapPort ?? settings.bootstrapPort, address, options) : undefined;
+    const bsSecure = securePort === false ? false : (options.bootstrapSecurePort ?? settings.bootstrapSecurePort);
+    const bs = settings.bootstrapEnabled && this.bootstrapSource ? await this.startBootstrap(options.bootstrapPort ?? settings.bootstrapPort, bsSecure, address, options) : undefined;
     const bsAddress = bs?.address();
+    const bsSecureAddress = bs?.secureAddress();
     this.setState({
       kind: 'running',
       port: bound.port,
@@ -169,16 +173,23 @@ export class ServerController extends Disposable {
       clients: 0,
       ...(secure ? { securePort: secure.port } : {}),
       ...(bsAddress ? { bootstrapPort: bsAddress.port, bootstrapSummary: this.bootstrapSummary() } : {}),
+      ...(bsSecureAddress ? { bootstrapSecurePort: bsSecureAddress.port } : {}),
     });
     this.onDidChangeServerEmitter.fire(server);
     return this.current;
   }
 
   /** Starts the bootstrap server beside the LwM2M server; on failure a warning, and the LwM2M server runs on without it. */
-  private async startBootstrap(port: number, address: string, options: StartOptions): Promise<BootstrapServer | undefined> {
+  private async startBootstrap(port: number, securePort: number | false, address: string, options: StartOptions): Promise<BootstrapServer | undefined> {
     const source = this.bootstrapSource!;
     const config = await source.configs.reload();
-    const bs = new BootstrapServer({ config, models: this.models, resolveKey: source.resolveKey, requestTimeoutMs: readSettings().requestTimeoutMs });
+    const bs = new BootstrapServer({
+      config,
+      models: this.models,
+      resolveKey: source.resolveKey,
+      requestTimeoutMs: readSettings().requestTimeoutMs,
+      ...(securePort !== false ? { dtls: { port: securePort, psk: (identity: string) => this.lookupPsk(identity) } } : {}),
+    });
     bs.on('event', (e) => this.logBootstrap(e));
     bs.on('error', (err) => this.log.error(`bootstrap server: ${err.message}`));
     try {
@@ -186,7 +197,7 @@ export class ServerController extends Disposable {
     } catch (err) {
       const message =
         err instanceof PortInUseError
-          ? `UDP port ${port} for the bootstrap server is already in use: the LwM2M server runs without it (change lwm2m.bootstrap.port).`
+          ? `UDP port ${err.port} for the bootstrap server is already in use: the LwM2M server runs without it (change ${err.port === port ? 'lwm2m.bootstrap.port' : 'lwm2m.bootstrap.securePort'}).`
           : `The bootstrap server did not start: ${(err as Error).message}. The LwM2M server runs without it.`;
       this.log.warn(message);
       if (!options.quiet) void vscode.window.showWarningMessage(message, 'Open Settings').then((c) => c && vscode.commands.executeCommand('workbench.action.openSettings', 'lwm2m.bootstrap'));
@@ -194,7 +205,10 @@ export class ServerController extends Disposable {
     }
     const a = bs.address()!;
     this.bootstrapServer = bs;
-    this.log.info(`LwM2M bootstrap server listening on ${hostPort(a.address, a.port)} (UDP, CoAP): ${this.bootstrapSummary()}`);
+    const sa = bs.secureAddress();
+    this.log.info(
+      `LwM2M bootstrap server listening on ${hostPort(a.address, a.port)} (UDP, CoAP)${sa ? ` and ${hostPort(sa.address, sa.port)} (CoAPS, DTLS 1.2 with PSK)` : ''}: ${this.bootstrapSummary()}`,
+    );
     return bs;
   }
 
@@ -215,7 +229,9 @@ export class ServerController extends Disposable {
     const where = `bootstrap ${e.endpoint}`;
     switch (e.type) {
       case 'request':
-        this.log.info(`${where}: Bootstrap-Request from ${e.peer} (configuration ${e.configSource}, writes as ${formatName(e.format)})`);
+        this.log.info(
+          `${where}: Bootstrap-Request from ${e.peer}${e.security === 'PSK' ? ` over DTLS (PSK identity "${e.pskIdentity ?? ''}")` : ''} (configuration ${e.configSource}, writes as ${formatName(e.format)})`,
+        );
         break;
       case 'delete':
         this.log.debug(`${where}: Bootstrap-Delete ${e.path} → ${e.code}`);

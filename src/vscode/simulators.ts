@@ -1,7 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { ModelLookup } from '../core/model/types';
 import { startSimulation, type Simulation, type SimulatedClient } from '../core/sim';
 import { ContextKeys } from './commands';
+import type { PskCredentials } from './credentials';
 import { Disposable } from './dispose';
 import type { ServerController } from './serverController';
 
@@ -16,6 +18,12 @@ export interface SimulatorOptions {
   tickMs?: number;
   /** Client Initiated Bootstrap with the embedded bootstrap server first (`lwm2m.bootstrap.enabled`). */
   bootstrap?: boolean;
+  /**
+   * Over CoAPS (DTLS 1.2 with PSK) — to the bootstrap server's CoAPS port with `bootstrap`. The key
+   * is the endpoint's stored credential; a new random one is stored when it has none (with
+   * `count` > 1: one credential per endpoint, `<endpoint>-N`, sharing one new key).
+   */
+  secure?: boolean;
 }
 
 /**
@@ -30,6 +38,7 @@ export class SimulatorManager extends Disposable {
     private readonly controller: ServerController,
     private readonly models: ModelLookup,
     private readonly log: vscode.LogOutputChannel,
+    private readonly credentials?: PskCredentials,
   ) {
     super();
     // A stopped server takes its simulated devices with it (a restart may change the port).
@@ -43,15 +52,33 @@ export class SimulatorManager extends Disposable {
   }
 
   /** The URI the simulator registers to (or bootstraps from): the loopback address of the server's bind family. */
-  serverUri(bootstrap = false): string {
+  serverUri(bootstrap = false, secure = false): string {
     const state = this.controller.state;
-    const addr = bootstrap ? this.controller.bootstrap?.address() : this.controller.server?.address();
-    if (state.kind !== 'running' || !addr) {
+    const server = bootstrap ? this.controller.bootstrap : this.controller.server;
+    const addr = secure ? server?.secureAddress() : server?.address();
+    if (state.kind !== 'running' || !server) {
       throw new Error(bootstrap ? 'The bootstrap server is not running (turn on lwm2m.bootstrap.enabled and restart the server).' : 'The LwM2M server is not running.');
     }
+    if (!addr) throw new Error('CoAPS is not served (turn on lwm2m.server.dtls.enabled and restart the server).');
     let host = addr.address;
     if (host === '::' || host === '0.0.0.0' || host === '') host = '127.0.0.1';
-    return `coap://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+    return `${secure ? 'coaps' : 'coap'}://${host.includes(':') ? `[${host}]` : host}:${addr.port}`;
+  }
+
+  /** The PSK of a secure simulation: the stored credential, else a new random key stored for each endpoint. */
+  private async pskFor(endpoint: string, count: number): Promise<{ identity: string; key: Uint8Array }> {
+    if (!this.credentials) throw new Error('PSK credentials are not available');
+    if (count === 1) {
+      const stored = await this.credentials.get(endpoint);
+      if (stored) return { identity: stored.identity, key: Buffer.from(stored.keyHex, 'hex') };
+    }
+    const key = randomBytes(16);
+    for (let i = 1; i <= count; i++) {
+      const ep = count === 1 ? endpoint : `${endpoint}-${i}`;
+      await this.credentials.set({ endpoint: ep, identity: ep, keyHex: key.toString('hex') });
+    }
+    this.log.info(`stored a new PSK credential for ${count === 1 ? endpoint : `${endpoint}-1 … ${endpoint}-${count}`} (identity = endpoint name, random 128-bit key)`);
+    return { identity: endpoint, key };
   }
 
   async start(options: SimulatorOptions = {}): Promise<SimulatedClient[]> {
@@ -59,7 +86,8 @@ export class SimulatorManager extends Disposable {
       const state = await this.controller.start();
       if (state.kind !== 'running') throw new Error('The simulated device needs the LwM2M server, which did not start.');
     }
-    const server = this.serverUri(!!options.bootstrap);
+    const secure = !!options.secure;
+    const server = this.serverUri(!!options.bootstrap, secure);
     let endpoint = options.endpoint;
     if (!endpoint) {
       const taken = new Set([...this.clients().map((c) => c.endpoint), ...this.controller.store.list().map((c) => c.endpoint)]);
@@ -77,6 +105,7 @@ export class SimulatorManager extends Disposable {
       ...(options.queueMode ? { queueMode: true } : {}),
       ...(options.tickMs !== undefined ? { tickMs: options.tickMs } : {}),
       ...(options.bootstrap ? { bootstrap: true } : {}),
+      ...(secure ? { psk: await this.pskFor(endpoint, options.count ?? 1) } : {}),
     });
     sim.on('event', (e) => {
       if (e.type === 'error') this.log.warn(`simulator ${e.endpoint}: ${e.operation}: ${e.message}`);

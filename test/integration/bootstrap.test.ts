@@ -37,7 +37,7 @@ describe('Bootstrap server from VS Code', function () {
     const api = await activate();
     rmSync(file, { force: true });
     await vscode.commands.executeCommand('lwm2m.stopServer');
-    const s = await vscode.commands.executeCommand<ServerState>('lwm2m.startServer', { port: 0, address: '127.0.0.1', securePort: 0, bootstrapPort: 0, quiet: true });
+    const s = await vscode.commands.executeCommand<ServerState>('lwm2m.startServer', { port: 0, address: '127.0.0.1', securePort: 0, bootstrapPort: 0, bootstrapSecurePort: 0, quiet: true });
     assert.ok(s.kind === 'running' && s.bootstrapPort && s.bootstrapPort !== s.port, JSON.stringify(s));
     assert.ok(api.controller.bootstrap, 'the bootstrap server runs');
     assert.match(api.status.text, new RegExp(`BS :${s.bootstrapPort}`));
@@ -79,7 +79,7 @@ describe('Bootstrap server from VS Code', function () {
     await waitFor('fixed configuration loaded', () => api.bootstrapConfigs.current.endpoints.has('bs-dev'));
   });
 
-  it('provisions a PSK credential from SecretStorage by keyRef (never from the file)', async () => {
+  it('provisions a PSK credential from SecretStorage by keyRef (never from the file); the device then registers over CoAPS', async () => {
     const api = await activate();
     const s = api.controller.state;
     assert.ok(s.kind === 'running' && s.securePort);
@@ -104,7 +104,7 @@ describe('Bootstrap server from VS Code', function () {
     );
     const { SimulatedClient } = await import('../../src/core/sim/client');
     const bsAddr = bs.address()!;
-    const client = new SimulatedClient({ server: `coap://127.0.0.1:${bsAddr.port}`, endpoint: 'bs-psk-dev', bootstrap: true, tickMs: 0, retryMs: 60_000, requestTimeoutMs: 3000 });
+    const client = new SimulatedClient({ server: `coap://127.0.0.1:${bsAddr.port}`, endpoint: 'bs-psk-dev', bootstrap: true, tickMs: 0, retryMs: 60_000, requestTimeoutMs: 5000 });
     const started = client.start().catch((err: Error) => err);
     try {
       await done;
@@ -112,9 +112,35 @@ describe('Bootstrap server from VS Code', function () {
       assert.equal(client.getValue('/0/1/2'), 0, 'security mode PSK');
       assert.deepEqual(Buffer.from(client.getValue('/0/1/3') as Uint8Array).toString(), 'bs-psk-id');
       assert.deepEqual(Buffer.from(client.getValue('/0/1/5') as Uint8Array).toString('hex'), 'a1a2a3a4a5a6a7a8', 'the key from SecretStorage');
+      assert.equal(await started, undefined, 'the device registered with the provisioned server');
+      const info = await waitFor('bs-psk-dev registered over CoAPS', () => api.controller.store.get('bs-psk-dev'));
+      assert.equal(info.registration.security, 'PSK');
+      assert.equal(info.registration.pskIdentity, 'bs-psk-id');
+      const read = await vscode.commands.executeCommand<{ code: string }>('lwm2m.read', { endpoint: 'bs-psk-dev', path: '/3/0/0' }, { throwErrors: true });
+      assert.equal(read.code, '2.05', 'a Read over the DTLS session');
     } finally {
-      await client.stop({ deregister: false });
+      await client.stop();
       await started;
+    }
+  });
+
+  it('bootstraps a simulated device over CoAPS (lwm2m.bootstrap.securePort) with its stored PSK', async () => {
+    const api = await activate();
+    const s = api.controller.state;
+    assert.ok(s.kind === 'running' && s.bootstrapSecurePort && s.securePort, JSON.stringify(s));
+    assert.match(api.status.text, new RegExp(`BS :${s.bootstrapPort}`));
+    await vscode.commands.executeCommand('lwm2m.setPskCredential', { endpoint: 'bs-psk-dev', identity: 'bs-psk-id', keyHex: 'a1a2a3a4a5a6a7a8' });
+    const requests: string[] = [];
+    const sub = api.controller.bootstrap!.on('request', (e) => requests.push(`${e.endpoint} ${e.security} ${e.pskIdentity ?? ''}`));
+    try {
+      const endpoints = await vscode.commands.executeCommand<string[]>('lwm2m.startSimulator', { endpoint: 'bs-psk-dev', bootstrap: true, secure: true, tickMs: 0 });
+      assert.deepEqual(endpoints, ['bs-psk-dev']);
+      assert.deepEqual(requests, ['bs-psk-dev PSK bs-psk-id'], 'the Bootstrap-Request came over DTLS');
+      const info = await waitFor('registered over CoAPS after a DTLS bootstrap', () => api.controller.store.get('bs-psk-dev'));
+      assert.equal(info.registration.security, 'PSK');
+    } finally {
+      sub.dispose();
+      await vscode.commands.executeCommand('lwm2m.stopSimulator', 'bs-psk-dev');
     }
   });
 });

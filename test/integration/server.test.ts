@@ -167,6 +167,24 @@ describe('CoAPS (DTLS 1.2 with PSK) from VS Code', function () {
     assert.equal(res.records[0]!.value, 'DTLS Device');
   });
 
+  it('"Start Simulated Device over DTLS (PSK)" stores a new credential and registers over CoAPS', async () => {
+    const api = await activate();
+    try {
+      const endpoints = await vscode.commands.executeCommand<string[]>('lwm2m.startSecureSimulator', { endpoint: 'dtls-sim', tickMs: 0 });
+      assert.deepEqual(endpoints, ['dtls-sim']);
+      const stored = await api.credentials.get('dtls-sim');
+      assert.ok(stored && /^[0-9a-f]{32}$/.test(stored.keyHex), 'a random 128-bit key in SecretStorage');
+      const info = await waitFor('dtls-sim registered', () => api.controller.store.get('dtls-sim'));
+      assert.equal(info.registration.security, 'PSK');
+      assert.equal(info.registration.pskIdentity, 'dtls-sim');
+      const res = await vscode.commands.executeCommand<{ code: string; records: { value: unknown }[] }>('lwm2m.read', { endpoint: 'dtls-sim', path: '/3/0/0' }, { throwErrors: true });
+      assert.equal(res.records[0]!.value, 'LwM2M Workbench');
+    } finally {
+      await vscode.commands.executeCommand('lwm2m.stopSimulator', 'dtls-sim');
+      await vscode.commands.executeCommand('lwm2m.removePskCredential', 'dtls-sim');
+    }
+  });
+
   it('refuses a wrong key (handshake fails, nothing registered) and an identity bound to another endpoint (4.03)', async () => {
     const api = await activate();
     const s = api.controller.state;

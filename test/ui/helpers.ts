@@ -53,7 +53,7 @@ export async function openWorkbench(options: { settings?: Record<string, unknown
   mkdirSync(workspace, { recursive: true });
   options.beforeOpen?.(workspace);
   await installVsix(vsix, extensionsDir, userDataDir);
-  const server: CodeServer = await startCodeServer({ extensionsDir, userDataDir, workspaceTrust: options.workspaceTrust, settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.bootstrap.port': 0, ...options.settings } });
+  const server: CodeServer = await startCodeServer({ extensionsDir, userDataDir, workspaceTrust: options.workspaceTrust, settings: { 'lwm2m.server.port': 0, 'lwm2m.server.securePort': 0, 'lwm2m.bootstrap.port': 0, 'lwm2m.bootstrap.securePort': 0, ...options.settings } });
   const browser: BrowserContext = await launchChromium();
   const page = browser.pages()[0] ?? (await browser.newPage());
   await page.goto(`${server.url}/?folder=${encodeURIComponent(workspace)}`);
