@@ -109,6 +109,18 @@ describe('bootstrap over CoAPS', { timeout: 120_000 }, () => {
     // The DM server works with it over CoAPS.
     const read = await dm.read('dev-b', '/3/0/0');
     assert.equal(read.records[0]?.value, 'LwM2M Workbench');
+
+    // Bootstrap-Request Trigger (/1/x/9): de-registers, bootstraps over DTLS again with the bootstrap PSK, registers over CoAPS again.
+    const server = client.tree.instanceIds(1)[0]!;
+    const again = nextServerEvent(dm, 'registered', (r) => r.endpoint === 'dev-b' && r.id !== reg.id, 10_000);
+    assert.equal((await dm.execute('dev-b', `/1/${server}/9`)).code, '2.04');
+    const [reg2] = await again;
+    assert.deepEqual([reg2.security, reg2.pskIdentity], ['PSK', 'dm-dev-b']);
+    assert.equal(events.filter((e) => e.type === 'done').length, 2);
+    assert.deepEqual(
+      simEvents.filter((e): e is Extract<SimEvent, { type: 'dtlsSession' }> => e.type === 'dtlsSession').map((e) => e.identity),
+      ['bs-dev-b', 'dm-dev-b', 'bs-dev-b', 'dm-dev-b'],
+    );
     await client.stop();
   });
 
