@@ -1,17 +1,20 @@
 // The @vscode/test-electron contract: VS Code loads this module in the extension host and
-// calls run(); mocha runs every bundled *.test.js beside it.
+// calls run(); mocha runs every bundled *.test.js beside it (LWM2M_TEST_GREP=text runs only the
+// tests whose full title contains text, e.g. to time one test again and again).
 import Mocha from 'mocha';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function run(): Promise<void> {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec' });
+  const grep = process.env.LWM2M_TEST_GREP;
+  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec', ...(grep ? { grep } : {}) });
   const dir = __dirname;
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.test.js')).sort()) mocha.addFile(join(dir, file));
   console.log('[lwm2m-extension-tests] start');
   return new Promise((resolve, reject) => {
-    mocha.run((failures) => {
-      console.log(`${mocha.suite.total() - failures} passed, ${failures} failed`);
+    const runner = mocha.run((failures) => {
+      // counted by the runner: with LWM2M_TEST_GREP only the selected tests ran
+      console.log(`${runner.stats?.passes ?? mocha.suite.total() - failures} passed, ${failures} failed`);
       if (failures > 0) reject(new Error(`${failures} extension-host test(s) failed`));
       else resolve();
     });
