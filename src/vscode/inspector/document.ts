@@ -7,6 +7,7 @@ import * as vscode from 'vscode';
 import { ContentFormat, canonicalFormat, formatName } from '../../core/contentFormat';
 import { Lwm2mPath, PathError } from '../../core/path';
 import { packTable, type PackedTable } from '../../common/pack';
+import { splitState, type StateHead, type StateParts } from '../../common/parts';
 import { RequestError, type InspectorState } from '../../common/protocol';
 import { Disposable } from '../dispose';
 import { RELATIVE_FORMATS, analyze, chooseFormat, formatChoices, formatLabel, guessTlvBasePath, type Analysis, type InspectorModels } from './analyze';
@@ -62,7 +63,8 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
   private settingsNow: PayloadSettings;
   private analysisNow: Analysis | undefined;
   private packedNow: PackedTable | undefined;
-  private analyzeMs = 0;
+  private partsNow: StateParts | undefined;
+  private analyzeMsNow = 0;
   private revisionNow = 1;
   /** Bytes as last read from or written to disk (to tell our own saves from outside changes). */
   private diskBytes: Uint8Array | undefined;
@@ -177,9 +179,14 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
         const empty = analyze({ bytes: new Uint8Array(0), format: ContentFormat.Opaque, basePath: Lwm2mPath.parse('/0/0/0') });
         this.analysisNow = { ...empty, records: [], error: { message, offset: 0, expected: 'a payload the inspector can show', found: message, context: [0, 0] } };
       }
-      this.analyzeMs = performance.now() - started;
+      this.analyzeMsNow = performance.now() - started;
     }
     return this.analysisNow;
+  }
+
+  /** Milliseconds the last analysis took. */
+  get analyzeMs(): number {
+    return Math.round(this.analyzeMsNow * 10) / 10;
   }
 
   private packed(): PackedTable {
@@ -198,15 +205,31 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
     return undefined;
   }
 
-  /** The state the webview shows. */
+  /** The state the webview shows, whole (for tests and other readers: the webview gets `parts()`). */
   state(): InspectorState {
+    const a = this.analysis;
+    return { ...this.head(), bytes: this.bytesNow, byteLength: this.bytesNow.length, nodes: this.packed(), segments: a.segments };
+  }
+
+  /**
+   * The state as it is posted to the webview: one message, or for a large payload the first
+   * screen of rows and bytes and then the rest. Built once per revision (`sentAt` is set when posted).
+   */
+  parts(): StateParts {
+    if (!this.partsNow) {
+      const a = this.analysis;
+      this.partsNow = splitState(this.head(), a.nodes, this.bytesNow, a.segments);
+    }
+    return this.partsNow;
+  }
+
+  private head(): StateHead {
     const a = this.analysis;
     const s = this.settingsNow;
     const readonlyReason = this.readonlyReason;
-    const state: InspectorState = {
+    const state: StateHead = {
       revision: this.revisionNow,
       title: this.title,
-      bytes: this.bytesNow,
       format: s.format,
       formatName: formatLabel(s.format),
       formatReason: s.formatReason,
@@ -215,11 +238,9 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
       basePath: s.basePath,
       usesBasePath: RELATIVE_FORMATS.has(s.format),
       basePathReason: s.basePathReason,
-      nodes: this.packed(),
-      segments: a.segments,
       notes: a.notes,
       editable: readonlyReason === undefined,
-      analyzeMs: Math.round(this.analyzeMs * 10) / 10,
+      analyzeMs: this.analyzeMs,
       sentAt: Date.now(),
     };
     if (a.error) state.error = a.error;
@@ -230,6 +251,7 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
   private changed(): void {
     this.analysisNow = undefined;
     this.packedNow = undefined;
+    this.partsNow = undefined;
     this.revisionNow++;
     this.onDidChangeStateEmitter.fire();
   }

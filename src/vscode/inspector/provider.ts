@@ -63,8 +63,13 @@ class InspectorPanel extends Disposable {
     void this.panel.webview.postMessage(m).then(undefined, () => undefined);
   }
 
+  /** Posts the state (a large payload's in two parts: the first screen, then the rest). */
   sendState(): void {
-    if (this.ready) this.post({ type: 'state', state: this.document.state() });
+    if (!this.ready) return;
+    const { state, rest } = this.document.parts();
+    const sentAt = Date.now();
+    this.post({ type: 'state', state: { ...state, sentAt } });
+    if (rest) this.post({ type: 'stateRest', rest: { ...rest, sentAt } });
   }
 
   private async receive(m: FromWebviewMessage): Promise<void> {
@@ -75,7 +80,7 @@ class InspectorPanel extends Disposable {
         this.sendState();
         return;
       case 'rendered':
-        if (!this.rendered) this.log?.info(`inspector ${this.document.title}: webview ready after ${this.readyAt - this.createdAt} ms, state ${m.info.transferMs} ms in transit, rendered in ${m.info.renderMs} ms (host analysis ${this.document.state().analyzeMs} ms)`);
+        if (!this.rendered) this.log?.info(`inspector ${this.document.title}: webview ready after ${this.readyAt - this.createdAt} ms, state ${m.info.transferMs} ms in transit, rendered in ${m.info.renderMs} ms (host analysis ${this.document.analyzeMs} ms)`);
         this.rendered = m.info;
         for (let i = this.renderWaiters.length - 1; i >= 0; i--) {
           const w = this.renderWaiters[i]!;
@@ -220,7 +225,7 @@ export class PayloadInspectorProvider extends Disposable implements vscode.Custo
     // Decode while the webview loads, so the state is ready when it says `ready`.
     setTimeout(() => {
       session.analysisStartedAt = Date.now();
-      void document.state();
+      void document.parts();
       session.analyzedAt = Date.now();
     }, 0);
   }
