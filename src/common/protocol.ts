@@ -233,6 +233,8 @@ export interface RenderedInfo {
   parts: number;
   /** When the first rows were on screen (ms since 1970, webview clock): before the rest arrived when in parts. */
   firstPaintAt: number;
+  /** Milliseconds from the webview page's start to its script posting `ready` (loading its styles and script). */
+  bootMs: number;
   /** Whether the bulk columns arrived as typed arrays (binary transfer). */
   typedArrays: boolean;
 }

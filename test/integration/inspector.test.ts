@@ -535,7 +535,7 @@ describe('Payload inspector', function () {
         console.log(
           `      1 MB TLV (${bytes.length} bytes, ${instances.length} instances, ${state.nodes.count} rows): first screen at ${firstScreen} ms, complete at ${ms} ms — ` +
             `panel after ${t.createdAt - started} ms, host decode+table ${state.analyzeMs} ms (done at ${t.analyzedAt - started} ms), ` +
-            `webview ready at ${t.readyAt - started} ms, rest in transit ${rendered.transferMs} ms (typed arrays: ${rendered.typedArrays}), rest rendered in ${rendered.renderMs} ms`,
+            `webview ready at ${t.readyAt - started} ms, rest in transit ${rendered.transferMs} ms (typed arrays: ${rendered.typedArrays}), rest rendered in ${rendered.renderMs} ms, page script ran ${rendered.bootMs} ms after the page started`,
         );
         assert.equal(state.error, undefined);
         assert.equal(state.basePath, '/3303');

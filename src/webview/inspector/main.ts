@@ -78,6 +78,7 @@ let unresolved: { path?: string; collapsed: string[] } | undefined;
 let parts = 1;
 let firstPaintAt = 0;
 let firstPaintSeen = false;
+let bootMs = 0;
 
 // ----- layout -----------------------------------------------------------------------------------
 
@@ -847,6 +848,7 @@ function postRendered(revision: number): void {
     typedArrays,
     parts,
     firstPaintAt,
+    bootMs,
   };
   if (!banner.classList.contains('hidden')) info.errorShown = banner.textContent ?? '';
   post({ type: 'rendered', info });
@@ -893,4 +895,5 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
   }
 });
 
+bootMs = Math.round(performance.now());
 post({ type: 'ready' });
