@@ -336,6 +336,12 @@ function stringKey(ids: readonly number[]): string {
   return s;
 }
 
+/**
+ * The children of a node that never gets any (a value, a link): one shared, frozen array instead
+ * of an empty one per value (a 1 MB payload has 100 k+ of them). Only group nodes get children.
+ */
+const NO_CHILDREN = Object.freeze([]) as unknown as TreeNode[];
+
 /** Groups records into a tree; `groups` maps container paths (1..3 ids) to their nodes. */
 function buildTree(records: readonly Lwm2mRecord[]): { roots: TreeNode[]; groups: Map<number, TreeNode> } {
   const roots: TreeNode[] = [];
@@ -361,7 +367,7 @@ function buildTree(records: readonly Lwm2mRecord[]): { roots: TreeNode[]; groups
     const ids = records[i]!.path.ids;
     const n = ids.length;
     if (n === 0) {
-      roots.push({ level: 0, id: 0, ids, record: i, children: [], row: -1 });
+      roots.push({ level: 0, id: 0, ids, record: i, children: NO_CHILDREN, row: -1 });
       continue;
     }
     const parent = n === 1 ? undefined : ensure(ids, n - 1);
@@ -378,7 +384,7 @@ function buildTree(records: readonly Lwm2mRecord[]): { roots: TreeNode[]; groups
       const node: TreeNode = { level: n, id: ids[n - 1]!, ids, record: i, children: [], row: -1 };
       siblings.push(node);
       if (!existing) groups.set(k, node);
-    } else siblings.push({ level: n, id: ids[n - 1]!, ids, record: i, children: [], row: -1 });
+    } else siblings.push({ level: n, id: ids[n - 1]!, ids, record: i, children: NO_CHILDREN, row: -1 });
   }
   return { roots, groups };
 }
@@ -444,8 +450,9 @@ function flatten(roots: TreeNode[], records: readonly Lwm2mRecord[], models: Mod
     nodes.id[i] = n.level === 0 ? 0 : n.id;
     nodes.parent[i] = parent;
     nodes.record[i] = n.record;
-    paths[i] = n.record >= 0 ? records[n.record]!.path : new Lwm2mPath(n.ids);
-    const [o, , r] = n.ids;
+    paths[i] = n.record >= 0 ? records[n.record]!.path : Lwm2mPath.checked(n.ids.slice());
+    const o = n.ids[0];
+    const r = n.ids[2];
     let flags = 0;
     if (n.level === 1) {
       const m = objectModel(o!);
