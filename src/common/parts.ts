@@ -41,22 +41,40 @@ function firstSegmentFrom(segments: Int32Array, at: number): number {
   return lo;
 }
 
-/**
- * The state of a payload, in one part when it is small (by `over`), else a first part with
- * `first.rows` rows and `first.bytes` bytes and the rest. Bulk arrays are copies that own their
- * buffers (VS Code sends the whole buffer behind a view).
- */
-export function splitState(head: StateHead, table: NodeTable, bytes: Uint8Array, segments: Int32Array, first: PartLimits = FIRST_PART, over: PartLimits = SPLIT_OVER): StateParts {
-  if (table.count <= over.rows && bytes.length <= over.bytes) {
-    return { state: { ...head, bytes, byteLength: bytes.length, nodes: packTable(table), segments } };
-  }
-  const rowCut = Math.min(table.count, first.rows);
+/** Where a state is cut into its first part and the rest: rows, bytes, segment values (quadruples × 4). */
+export interface PartCut {
+  rows: number;
+  bytes: number;
+  segments: number;
+}
+
+/** Where to cut the state of a payload, or undefined to send it in one part (small by `over`). */
+export function partCut(table: NodeTable, bytes: Uint8Array, segments: Int32Array, first: PartLimits = FIRST_PART, over: PartLimits = SPLIT_OVER): PartCut | undefined {
+  if (table.count <= over.rows && bytes.length <= over.bytes) return undefined;
   const byteCut = Math.min(bytes.length, first.bytes);
-  const segCut = firstSegmentFrom(segments, byteCut) * 4;
-  return {
-    state: { ...head, bytes: bytes.slice(0, byteCut), byteLength: bytes.length, nodes: packTable(table, 0, rowCut), segments: segments.slice(0, segCut) },
-    rest: { revision: head.revision, nodes: packTable(table, rowCut), bytes: bytes.slice(byteCut), segments: segments.slice(segCut), sentAt: head.sentAt },
-  };
+  return { rows: Math.min(table.count, first.rows), bytes: byteCut, segments: firstSegmentFrom(segments, byteCut) * 4 };
+}
+
+/**
+ * The state as the first message carries it: whole without a cut, else the first rows, bytes and
+ * segments. Bulk arrays of a part are copies that own their buffers (VS Code sends the whole
+ * buffer behind a view).
+ */
+export function firstPart(head: StateHead, table: NodeTable, bytes: Uint8Array, segments: Int32Array, cut: PartCut | undefined): InspectorState {
+  if (!cut) return { ...head, bytes, byteLength: bytes.length, nodes: packTable(table), segments };
+  return { ...head, bytes: bytes.slice(0, cut.bytes), byteLength: bytes.length, nodes: packTable(table, 0, cut.rows), segments: segments.slice(0, cut.segments) };
+}
+
+/** What the first part leaves out. */
+export function restPart(revision: number, table: NodeTable, bytes: Uint8Array, segments: Int32Array, cut: PartCut): StateRest {
+  return { revision, nodes: packTable(table, cut.rows), bytes: bytes.slice(cut.bytes), segments: segments.slice(cut.segments), sentAt: 0 };
+}
+
+/** Both parts at once (see `partCut`, `firstPart`, `restPart`). */
+export function splitState(head: StateHead, table: NodeTable, bytes: Uint8Array, segments: Int32Array, first: PartLimits = FIRST_PART, over: PartLimits = SPLIT_OVER): StateParts {
+  const cut = partCut(table, bytes, segments, first, over);
+  const state = firstPart(head, table, bytes, segments, cut);
+  return cut ? { state, rest: restPart(head.revision, table, bytes, segments, cut) } : { state };
 }
 
 /** Whether a state still waits for its rest. */

@@ -7,8 +7,8 @@ import * as vscode from 'vscode';
 import { ContentFormat, canonicalFormat, formatName } from '../../core/contentFormat';
 import { Lwm2mPath, PathError } from '../../core/path';
 import { packTable, type PackedTable } from '../../common/pack';
-import { splitState, type StateHead, type StateParts } from '../../common/parts';
-import { RequestError, type InspectorState } from '../../common/protocol';
+import { firstPart, partCut, restPart, type PartCut, type StateHead } from '../../common/parts';
+import { RequestError, type InspectorState, type StateRest } from '../../common/protocol';
 import { Disposable } from '../dispose';
 import { RELATIVE_FORMATS, analyze, chooseFormat, formatChoices, formatLabel, guessTlvBasePath, type Analysis, type InspectorModels } from './analyze';
 import { applyEdit, EditProblem, encodeRecords, type ResolvedEdit } from './edits';
@@ -63,7 +63,10 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
   private settingsNow: PayloadSettings;
   private analysisNow: Analysis | undefined;
   private packedNow: PackedTable | undefined;
-  private partsNow: StateParts | undefined;
+  /** This revision's state as posted: where it is cut, its first part and (packed when asked) its rest. */
+  private cutNow: { cut: PartCut | undefined } | undefined;
+  private firstNow: InspectorState | undefined;
+  private restNow: StateRest | undefined;
   private analyzeMsNow = 0;
   private revisionNow = 1;
   /** Bytes as last read from or written to disk (to tell our own saves from outside changes). */
@@ -211,16 +214,27 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
     return { ...this.head(), bytes: this.bytesNow, byteLength: this.bytesNow.length, nodes: this.packed(), segments: a.segments };
   }
 
+  private cut(): PartCut | undefined {
+    const a = this.analysis;
+    return (this.cutNow ??= { cut: partCut(a.nodes, this.bytesNow, a.segments) }).cut;
+  }
+
   /**
-   * The state as it is posted to the webview: one message, or for a large payload the first
-   * screen of rows and bytes and then the rest. Built once per revision (`sentAt` is set when posted).
+   * The state as its first message carries it to the webview: whole, or for a large payload the
+   * first screen of rows and bytes (`rest()` then has the others). Built once per revision;
+   * `sentAt` is set when posted.
    */
-  parts(): StateParts {
-    if (!this.partsNow) {
-      const a = this.analysis;
-      this.partsNow = splitState(this.head(), a.nodes, this.bytesNow, a.segments);
-    }
-    return this.partsNow;
+  firstPart(): InspectorState {
+    const a = this.analysis;
+    return (this.firstNow ??= firstPart(this.head(), a.nodes, this.bytesNow, a.segments, this.cut()));
+  }
+
+  /** The rest of a large payload's state (undefined when the first part holds all of it). */
+  rest(): StateRest | undefined {
+    const cut = this.cut();
+    if (!cut) return undefined;
+    const a = this.analysis;
+    return (this.restNow ??= restPart(this.revisionNow, a.nodes, this.bytesNow, a.segments, cut));
   }
 
   private head(): StateHead {
@@ -251,7 +265,9 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
   private changed(): void {
     this.analysisNow = undefined;
     this.packedNow = undefined;
-    this.partsNow = undefined;
+    this.cutNow = undefined;
+    this.firstNow = undefined;
+    this.restNow = undefined;
     this.revisionNow++;
     this.onDidChangeStateEmitter.fire();
   }

@@ -63,13 +63,20 @@ class InspectorPanel extends Disposable {
     void this.panel.webview.postMessage(m).then(undefined, () => undefined);
   }
 
-  /** Posts the state (a large payload's in two parts: the first screen, then the rest). */
+  /**
+   * Posts the state; a large payload's in two parts: the first screen at once, the rest in a
+   * task of its own (packed there unless it was ready), so the first message leaves first.
+   */
   sendState(): void {
     if (!this.ready) return;
-    const { state, rest } = this.document.parts();
-    const sentAt = Date.now();
-    this.post({ type: 'state', state: { ...state, sentAt } });
-    if (rest) this.post({ type: 'stateRest', rest: { ...rest, sentAt } });
+    const doc = this.document;
+    const revision = doc.revision;
+    this.post({ type: 'state', state: { ...doc.firstPart(), sentAt: Date.now() } });
+    setTimeout(() => {
+      if (doc.revision !== revision) return; // a newer state went out meanwhile
+      const rest = doc.rest();
+      if (rest) this.post({ type: 'stateRest', rest: { ...rest, sentAt: Date.now() } });
+    }, 0);
   }
 
   private async receive(m: FromWebviewMessage): Promise<void> {
@@ -222,11 +229,13 @@ export class PayloadInspectorProvider extends Disposable implements vscode.Custo
       session.dispose();
     });
     panel.webview.html = inspectorHtml(panel.webview, this.context.extensionUri);
-    // Decode while the webview loads, so the state is ready when it says `ready`.
+    // Decode while the webview loads, so the state is ready when it says `ready`; the rest of a
+    // large payload's state is packed in a later task (a `ready` that arrives first goes first).
     setTimeout(() => {
       session.analysisStartedAt = Date.now();
-      void document.parts();
+      void document.firstPart();
       session.analyzedAt = Date.now();
+      setTimeout(() => void document.rest(), 0);
     }, 0);
   }
 
