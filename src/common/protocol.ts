@@ -235,6 +235,9 @@ export interface RenderedInfo {
   firstPaintAt: number;
   /** Milliseconds from the webview page's start to its script posting `ready` (loading its styles and script). */
   bootMs: number;
+  /** Tree rows and hex lines in the DOM (the lists are virtualised: about a screen of each). */
+  domRows: number;
+  domHexLines: number;
   /** Whether the bulk columns arrived as typed arrays (binary transfer). */
   typedArrays: boolean;
 }

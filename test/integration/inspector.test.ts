@@ -541,6 +541,8 @@ describe('Payload inspector', function () {
         assert.equal(state.basePath, '/3303');
         assert.equal(rendered.rows, instances.length * 8 + 1);
         assert.equal(rendered.parts, 2, 'the first screen travels ahead of the rest');
+        assert.ok(rendered.domRows > 0 && rendered.domRows < 200, `the tree is virtualised: ${rendered.domRows} rows in the DOM`);
+        assert.ok(rendered.domHexLines > 0 && rendered.domHexLines < 200, `the hex view is virtualised: ${rendered.domHexLines} lines in the DOM`);
         assert.ok(firstScreen > 0 && firstScreen <= ms, `first screen ${firstScreen} ms within ${ms} ms`);
         assert.equal(rendered.typedArrays, true, 'bulk data crosses as binary');
         await vscode.commands.executeCommand('workbench.action.closeAllEditors');

@@ -849,6 +849,8 @@ function postRendered(revision: number): void {
     parts,
     firstPaintAt,
     bootMs,
+    domRows: treeRows.childElementCount,
+    domHexLines: hexLines.childElementCount,
   };
   if (!banner.classList.contains('hidden')) info.errorShown = banner.textContent ?? '';
   post({ type: 'rendered', info });
