@@ -167,8 +167,9 @@ function status(text: string, error = false): void {
 }
 
 function persist(): void {
-  const collapsedPaths = [...collapsed].slice(0, 500).map(pathOf);
-  vscode.setState({ selectedPath: selected >= 0 ? pathOf(selected) : undefined, collapsedPaths, flat });
+  // paths still looked for among rows that have not arrived yet count as well
+  const collapsedPaths = [...collapsed].map(pathOf).concat(unresolved?.collapsed ?? []).slice(0, 500);
+  vscode.setState({ selectedPath: unresolved?.path ?? (selected >= 0 ? pathOf(selected) : undefined), collapsedPaths, flat });
 }
 
 /** Typed arrays arrive as such from VS Code; tolerate plain arrays/objects too. */
