@@ -759,7 +759,8 @@ bConvert.addEventListener('click', () => void run(() => rpc.request('convert', {
 
 function applyState(next: InspectorState): void {
   const first = !state;
-  const prevPath = selected >= 0 ? pathOf(selected) : (unresolved?.path ?? saved.selectedPath);
+  // a path still awaited from the rest of the previous state wins over the row shown meanwhile
+  const prevPath = unresolved?.path ?? (selected >= 0 ? pathOf(selected) : saved.selectedPath);
   const prevCollapsed = state ? [...collapsed].map(pathOf).concat(unresolved?.collapsed ?? []) : (saved.collapsedPaths ?? []);
   state = normalize(next);
   table = unpackTable(state.nodes);
