@@ -48,6 +48,8 @@ function median(xs: number[]): number {
 export interface CompareOptions {
   rounds?: number;
   batchMs?: number;
+  /** Calls of each function before measuring (JIT warm-up); default 200. */
+  warmup?: number;
 }
 
 /** Measures subject and baseline interleaved; returns both medians in operations per second. */
@@ -55,7 +57,7 @@ export function compare(subject: () => unknown, baseline: () => unknown, opts: C
   const rounds = opts.rounds ?? Number(process.env.BENCH_ROUNDS ?? 7);
   const batchMs = opts.batchMs ?? Number(process.env.BENCH_BATCH_MS ?? 60);
   // Warm up both (JIT) before calibrating.
-  for (let i = 0; i < 200; i++) {
+  for (let i = 0; i < (opts.warmup ?? 200); i++) {
     subject();
     baseline();
   }
@@ -74,7 +76,7 @@ export function compare(subject: () => unknown, baseline: () => unknown, opts: C
 export function measure(fn: () => unknown, opts: CompareOptions = {}): number {
   const rounds = opts.rounds ?? Number(process.env.BENCH_ROUNDS ?? 7);
   const batchMs = opts.batchMs ?? Number(process.env.BENCH_BATCH_MS ?? 60);
-  for (let i = 0; i < 200; i++) fn();
+  for (let i = 0; i < (opts.warmup ?? 200); i++) fn();
   const n = calibrate(fn, batchMs);
   const xs: number[] = [];
   for (let r = 0; r < rounds; r++) xs.push(timeBatch(fn, n));

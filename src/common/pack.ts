@@ -4,19 +4,34 @@
  * table is sent packed: one byte stream of varint-coded rows (≈ 11 bytes a row instead of ≈ 40
  * in columns), every value in one string, times only where present. `unpackTable` restores the
  * `NodeTable` columns (and derives `parent`/`subtreeEnd`). Pure; round-trip tested.
+ *
+ * A big table can be packed in parts (consecutive row ranges, each decodable on its own), so the
+ * first screen of rows travels ahead of the rest: `unpackTable(first)` is the table of the first
+ * rows alone, `unpackTable(first, rest)` the whole table.
  */
 import { NO_STRING, type NodeTable } from './protocol';
 import { ensureStructure } from './table';
 
 export interface PackedTable {
+  /** Index of the first row packed here: 0, or where the previous part ended. */
+  from: number;
+  /** Rows packed here. */
   count: number;
+  /** Rows of the whole table (more than `from + count` when later parts follow). */
+  total: number;
   /** Rows, varint-coded (see `packTable`). */
   rows: Uint8Array;
   /** All value texts, concatenated (lengths are in `rows`). */
   text: string;
   /** Times of the rows that have one, in row order. */
   times: Float64Array;
+  /** Names and units of the whole table (every part carries them all). */
   strings: string[];
+}
+
+/** The table was unpacked from parts that do not follow each other from row 0. */
+export class PackError extends Error {
+  override readonly name = 'PackError';
 }
 
 const HAS_RECORD = 8;
@@ -55,18 +70,20 @@ class Writer {
 }
 
 /**
- * Row layout: flags byte (level in bits 0–2, then HAS_RECORD, RECORD_JUMPS, HAS_TIME,
+ * Packs rows [from, to) (default: all). Row layout: flags byte (level in bits 0–2, then HAS_RECORD, RECORD_JUMPS, HAS_TIME,
  * HAS_HEADER, HAS_SPAN), RowFlag byte, type byte, then varints: id (level > 0), record (when it
  * is not the previous record + 1), name + 1, units + 1 (0 = none), start as the difference to
  * the previous row's start, end − start, headerEnd − start, the value's length in `text`.
  */
-export function packTable(t: NodeTable): PackedTable {
+export function packTable(t: NodeTable, from = 0, to = t.count): PackedTable {
   const w = new Writer();
   const texts: string[] = [];
   const times: number[] = [];
   let lastRecord = -1;
   let lastStart = 0;
-  for (let i = 0; i < t.count; i++) {
+  from = Math.max(0, Math.min(from, t.count));
+  to = Math.max(from, Math.min(to, t.count));
+  for (let i = from; i < to; i++) {
     const level = t.level[i]!;
     const record = t.record[i]!;
     const time = t.time[i];
@@ -104,11 +121,20 @@ export function packTable(t: NodeTable): PackedTable {
     if (value.length > 0) texts.push(value);
     if (hasTime) times.push(time);
   }
-  return { count: t.count, rows: w.buf.slice(0, w.n), text: texts.join(''), times: Float64Array.from(times), strings: t.strings };
+  return { from, count: to - from, total: t.count, rows: w.buf.slice(0, w.n), text: texts.join(''), times: Float64Array.from(times), strings: t.strings };
 }
 
-export function unpackTable(p: PackedTable): NodeTable {
-  const count = p.count;
+/**
+ * Restores the table from its packed parts, which must follow each other from row 0 (the table
+ * of the first rows when parts are still to come). Throws PackError otherwise.
+ */
+export function unpackTable(...parts: PackedTable[]): NodeTable {
+  let count = 0;
+  for (const p of parts) {
+    if (p.from !== count) throw new PackError(`packed rows start at ${p.from}, expected ${count}`);
+    count += p.count;
+  }
+  const first = parts[0];
   const t: NodeTable = {
     count,
     level: new Uint8Array(count),
@@ -123,10 +149,15 @@ export function unpackTable(p: PackedTable): NodeTable {
     end: new Int32Array(count).fill(-1),
     headerEnd: new Int32Array(count).fill(-1),
     flags: new Uint8Array(count),
-    time: p.times.length > 0 ? new Float64Array(count).fill(NaN) : new Float64Array(0),
+    time: parts.some((p) => p.times.length > 0) ? new Float64Array(count).fill(NaN) : new Float64Array(0),
     values: new Array<string>(count),
-    strings: p.strings,
+    strings: first?.strings ?? [],
   };
+  for (const p of parts) unpackPart(p, t);
+  return ensureStructure(t);
+}
+
+function unpackPart(p: PackedTable, t: NodeTable): void {
   const b = p.rows;
   let k = 0;
   const uint = (): number => {
@@ -147,7 +178,7 @@ export function unpackTable(p: PackedTable): NodeTable {
   let lastStart = 0;
   let textAt = 0;
   let timeAt = 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = p.from; i < p.from + p.count; i++) {
     const head = b[k++]!;
     const level = head & 7;
     t.level[i] = level;
@@ -174,5 +205,4 @@ export function unpackTable(p: PackedTable): NodeTable {
     t.values[i] = len === 0 ? '' : p.text.slice(textAt, (textAt += len));
     if (head & HAS_TIME) t.time[i] = p.times[timeAt++]!;
   }
-  return ensureStructure(t);
 }

@@ -13,7 +13,11 @@
  *
  * Bulk data travels as typed arrays, which VS Code transfers as binary buffers (engines ≥ 1.57)
  * rather than JSON: the payload `bytes`, the `segments`, and the node table packed into one
- * byte stream (`PackedTable`, see shared/pack.ts).
+ * byte stream (`PackedTable`, see common/pack.ts).
+ * - Large payloads arrive in two parts: the `state` carries the first screen of rows and bytes,
+ *   a `stateRest` of the same revision right after it the rest (common/parts.ts splits and
+ *   joins them). The webview shows the first part at once; its rows are the first rows of the
+ *   whole table, so row numbers in requests mean the same before and after the rest arrives.
  */
 
 import type { ValueType } from '../core/node';
@@ -25,7 +29,7 @@ export type { PackedTable } from './pack';
 
 /**
  * Rows are in pre-order (a parent before its children, siblings in payload order). `parent` and
- * `subtreeEnd` follow from `level` and are sent empty: call `ensureStructure` (shared/table.ts)
+ * `subtreeEnd` follow from `level` and are sent empty: call `ensureStructure` (common/table.ts)
  * before reading them.
  */
 export interface NodeTable {
@@ -116,12 +120,17 @@ export interface FormatChoice {
   relative: boolean;
 }
 
-/** Everything the webview shows; sent whole after every change (revision increases). */
+/**
+ * Everything the webview shows; sent after every change (revision increases), for a large
+ * payload in two parts (`bytes`, `segments` and `nodes` hold the first part; `StateRest` the rest).
+ */
 export interface InspectorState {
   revision: number;
   title: string;
-  /** The payload bytes as they are now (after edits). */
+  /** The payload bytes as they are now (after edits): all, or the first part of them. */
   bytes: Uint8Array;
+  /** Length of the whole payload (more than `bytes.length` when a `stateRest` follows). */
+  byteLength: number;
   format: number;
   formatName: string;
   /** How the format was chosen: detected (with the reason) or set by the user. */
@@ -132,11 +141,12 @@ export interface InspectorState {
   /** Whether this format uses the base path. */
   usesBasePath: boolean;
   basePathReason: string;
-  /** The node table, packed for the transfer: `unpackTable` (shared/pack.ts) restores it. */
+  /** The node table (or its first rows), packed for the transfer: `unpackTable` (common/pack.ts) restores it. */
   nodes: PackedTable;
   /**
    * Byte annotations besides the rows' implicit ones (`NodeTable.headerEnd`): flat quadruples
    * [start, end, role, row] sorted by start; row -1 for structure. `allSegments` merges both.
+   * In a first part: the annotations that start inside its `bytes`.
    */
   segments: Int32Array;
   error?: DecodeErrorInfo;
@@ -147,6 +157,19 @@ export interface InspectorState {
   /** Milliseconds the host spent decoding and building this state. */
   analyzeMs: number;
   /** When the host posted this state (ms since 1970), to measure the transfer. */
+  sentAt: number;
+}
+
+/** The rest of a state sent in two parts: what follows the first part's rows, bytes and segments. */
+export interface StateRest {
+  revision: number;
+  /** Rows from where the first part's rows end. */
+  nodes: PackedTable;
+  /** Bytes from where the first part's bytes end. */
+  bytes: Uint8Array;
+  /** The annotations that start where the first part's bytes end or later. */
+  segments: Int32Array;
+  /** When the host posted it (ms since 1970). */
   sentAt: number;
 }
 
@@ -202,10 +225,19 @@ export interface RenderedInfo {
   sample: [string, string, string, string][];
   errorShown?: string;
   formatShown: string;
-  /** Milliseconds from receiving the state to the first paint. */
+  /** Milliseconds from receiving the state (its last part) to the paint of all of it. */
   renderMs: number;
-  /** Milliseconds from the host posting the state to the webview receiving it. */
+  /** Milliseconds from the host posting the state (its last part) to the webview receiving it. */
   transferMs: number;
+  /** How many messages the state came in (1, or 2 for a large payload). */
+  parts: number;
+  /** When the first rows were on screen (ms since 1970, webview clock): before the rest arrived when in parts. */
+  firstPaintAt: number;
+  /** Milliseconds from the webview page's start to its script posting `ready` (loading its styles and script). */
+  bootMs: number;
+  /** Tree rows and hex lines in the DOM (the lists are virtualised: about a screen of each). */
+  domRows: number;
+  domHexLines: number;
   /** Whether the bulk columns arrived as typed arrays (binary transfer). */
   typedArrays: boolean;
 }
@@ -214,6 +246,8 @@ export interface RenderedInfo {
 
 export type ToWebviewMessage =
   | { type: 'state'; state: InspectorState }
+  /** The rest of the state of this revision (large payloads; see `StateRest`). */
+  | { type: 'stateRest'; rest: StateRest }
   /** Select (and reveal) the row with this path. */
   | { type: 'select'; path: string }
   /** Shows a short message in the webview's status line. */

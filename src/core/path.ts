@@ -13,13 +13,20 @@ export class PathError extends Error {
   override readonly name = 'PathError';
 }
 
+/** Passed by `Lwm2mPath.checked` only: the ids need no checks and no copy. */
+const CHECKED: unique symbol = Symbol('checked ids');
+
 /** An immutable LwM2M path. */
 export class Lwm2mPath {
   static readonly ROOT = new Lwm2mPath([]);
 
   readonly ids: readonly number[];
 
-  constructor(ids: readonly number[]) {
+  constructor(ids: readonly number[], checked?: typeof CHECKED) {
+    if (checked === CHECKED) {
+      this.ids = Object.freeze(ids);
+      return;
+    }
     if (ids.length > 4) throw new PathError(`a path has at most 4 ids, got ${ids.length}`);
     for (const id of ids) {
       if (!Number.isInteger(id) || id < 0 || id >= MAX_ID) {
@@ -43,6 +50,14 @@ export class Lwm2mPath {
       return n;
     });
     return new Lwm2mPath(ids);
+  }
+
+  /**
+   * For decoders on their hot path: a path of 0..4 ids that the caller has already checked
+   * (integers 0..65534), in a fresh array that the path takes over (frozen, not copied).
+   */
+  static checked(ids: number[]): Lwm2mPath {
+    return new Lwm2mPath(ids, CHECKED);
   }
 
   static of(...ids: number[]): Lwm2mPath {

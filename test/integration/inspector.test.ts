@@ -87,6 +87,7 @@ function checkRendered(state: InspectorState, rendered: RenderedInfo): void {
   const paths = rowPaths(nodes(state));
   if (rendered.sample.length > 0) assert.equal(rendered.sample[0]![0], paths[0], 'first rendered row is the first row');
   assert.equal(rendered.formatShown, state.formatName);
+  assert.equal(rendered.parts, 1, 'a small payload arrives in one message');
 }
 
 describe('Payload inspector', function () {
@@ -515,7 +516,10 @@ describe('Payload inspector', function () {
       const bytes = encodeTlv(instances);
       assert.ok(bytes.length >= 1024 * 1024);
       // Three opens of fresh copies (the first one also warms the code up); the best counts.
+      // "Open" is the time to the first screen of rows (the rest of the rows and bytes follows
+      // in a second message); "complete" the time until every row is shown.
       const times: number[] = [];
+      const complete: number[] = [];
       for (let attempt = 0; attempt < 3; attempt++) {
         const uri = vscode.Uri.joinPath(workspaceDir(), `temperature-1mb-${++counter}.tlv`);
         await vscode.workspace.fs.writeFile(uri, bytes);
@@ -523,22 +527,30 @@ describe('Payload inspector', function () {
         await vscode.commands.executeCommand('vscode.openWith', uri, VIEW);
         const rendered = await api.inspector.testing.whenRendered(uri, undefined, 60_000);
         const ms = Date.now() - started;
-        times.push(ms);
+        const firstScreen = rendered.firstPaintAt - started;
+        times.push(firstScreen);
+        complete.push(ms);
         const state = api.inspector.testing.state(uri)!;
         const t = api.inspector.testing.timings(uri)!;
         console.log(
-          `      1 MB TLV (${bytes.length} bytes, ${instances.length} instances, ${state.nodes.count} rows): opened and rendered in ${ms} ms — ` +
+          `      1 MB TLV (${bytes.length} bytes, ${instances.length} instances, ${state.nodes.count} rows): first screen at ${firstScreen} ms, complete at ${ms} ms — ` +
             `panel after ${t.createdAt - started} ms, host decode+table ${state.analyzeMs} ms (done at ${t.analyzedAt - started} ms), ` +
-            `webview ready at ${t.readyAt - started} ms, transfer ${rendered.transferMs} ms (typed arrays: ${rendered.typedArrays}), webview render ${rendered.renderMs} ms`,
+            `webview ready at ${t.readyAt - started} ms, rest in transit ${rendered.transferMs} ms (typed arrays: ${rendered.typedArrays}), rest rendered in ${rendered.renderMs} ms, page script ran ${rendered.bootMs} ms after the page started`,
         );
         assert.equal(state.error, undefined);
         assert.equal(state.basePath, '/3303');
         assert.equal(rendered.rows, instances.length * 8 + 1);
+        assert.equal(rendered.parts, 2, 'the first screen travels ahead of the rest');
+        assert.ok(rendered.domRows > 0 && rendered.domRows < 200, `the tree is virtualised: ${rendered.domRows} rows in the DOM`);
+        assert.ok(rendered.domHexLines > 0 && rendered.domHexLines < 200, `the hex view is virtualised: ${rendered.domHexLines} lines in the DOM`);
+        assert.ok(firstScreen > 0 && firstScreen <= ms, `first screen ${firstScreen} ms within ${ms} ms`);
         assert.equal(rendered.typedArrays, true, 'bulk data crosses as binary');
         await vscode.commands.executeCommand('workbench.action.closeAllEditors');
       }
       const best = Math.min(...times);
-      console.log(`      best ${best} ms of ${times.join(', ')} ms (goal 1000 ms; load ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores)`);
+      console.log(
+        `      best first screen ${best} ms of ${times.join(', ')} ms; complete ${complete.join(', ')} ms (goal 1000 ms; load ${loadavg()[0]!.toFixed(2)} on ${cpus().length} cores)`,
+      );
     });
   });
 });

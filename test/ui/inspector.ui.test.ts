@@ -2,11 +2,12 @@
 // open a TLV file, select a node and see its bytes highlighted, select a byte and see its node,
 // edit a value, save, close and re-open. The webview lives in nested iframes.
 import * as assert from 'node:assert/strict';
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { codecRegistry } from '../../src/core/codec/registry';
+import { encodeTlv, type TlvInput } from '../../src/core/codec/tlv/wire';
 import { createModelRegistry } from '../../src/core/model/bundled';
 import { Lwm2mPath } from '../../src/core/path';
 import { openWorkbench, root, screenshot, type Workbench } from './helpers';
@@ -47,6 +48,27 @@ async function palette(page: Page, title: string): Promise<void> {
   await input.press('Enter');
 }
 
+/** Temperature (3303) instances until the TLV holds 1 MiB (as in the extension-host test). */
+function largeTlv(): { bytes: Uint8Array; instances: number } {
+  const text = (v: string) => new TextEncoder().encode(v);
+  const list: TlvInput[] = [];
+  let size = 0;
+  for (let i = 0; size < 1024 * 1024; i++) {
+    const inst: TlvInput = {
+      kind: 'objectInstance',
+      id: i,
+      children: [
+        { kind: 'resource', id: 5700, value: new Uint8Array([0x41, 0xa8, 0, 0]) },
+        { kind: 'resource', id: 5701, value: text('Cel') },
+        { kind: 'resource', id: 5750, value: text(`room ${i}`) },
+      ],
+    };
+    list.push(inst);
+    size += encodeTlv([inst]).length;
+  }
+  return { bytes: encodeTlv(list), instances: list.length };
+}
+
 function decodeDevice(file: string): Map<string, unknown> {
   const records = codecRegistry.decode(11542, new Uint8Array(readFileSync(file)), { path: Lwm2mPath.parse('/3/0'), models: createModelRegistry() }).records;
   return new Map(records.map((r) => [r.path.toString(), r.value]));
@@ -55,6 +77,7 @@ function decodeDevice(file: string): Map<string, unknown> {
 describe('Payload inspector in code-server (packaged .vsix, Chromium)', { timeout: 300_000 }, () => {
   let wb: Workbench;
   let file: string;
+  const large = largeTlv();
   /** Console messages about the Content Security Policy, from any frame (the webview's too). */
   const cspViolations: string[] = [];
 
@@ -66,6 +89,8 @@ describe('Payload inspector in code-server (packaged .vsix, Chromium)', { timeou
     file = join(wb.workspace, 'device.tlv');
     copyFileSync(join(FIXTURES, 'device.tlv'), file);
     copyFileSync(join(FIXTURES, 'truncated.tlv'), join(wb.workspace, 'truncated.tlv'));
+    // written before the workbench lists the folder: Quick Open finds files present at start
+    writeFileSync(join(wb.workspace, 'temperature-1mb.tlv'), large.bytes);
   });
   after(async () => {
     await wb?.close();
@@ -171,6 +196,34 @@ describe('Payload inspector in code-server (packaged .vsix, Chromium)', { timeou
     assert.match((await view.locator('#tree .row', { hasText: '/3/0/10' }).first().textContent()) ?? '', /Memory Free.*15/);
     assert.equal(await view.locator('#add-resource').isDisabled(), true, 'read-only while it does not decode');
     await screenshot(page, 'inspector-error');
+  });
+
+  it('opens a 1 MB TLV: the first rows at once, then all of them; both lists stay virtualised', async () => {
+    const { page } = wb;
+    const { bytes, instances } = large;
+    await palette(page, 'View: Close All Editors');
+    await quickOpen(page, 'temperature-1mb.tlv');
+    const started = Date.now();
+    const view = inspector(page);
+    await view.locator('#tree .row', { hasText: '/3303/0/5750' }).first().waitFor({ state: 'visible', timeout: 60_000 });
+    const firstRows = Date.now() - started;
+    // the last rows arrive with the rest: End selects the last one, and its bytes end the payload
+    const last = `/3303/${instances - 1}/5750`;
+    const lastRow = view.locator('#tree .row[aria-selected="true"]', { hasText: last });
+    for (let attempt = 0; attempt < 50 && !(await lastRow.isVisible()); attempt++) {
+      await view.locator('#tree').press('End');
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await lastRow.waitFor({ state: 'visible', timeout: 10_000 });
+    console.log(`  1 MB TLV in Chromium: first rows ${firstRows} ms after Quick Open's Enter, the last row selected after ${Date.now() - started} ms`);
+    assert.match((await lastRow.textContent()) ?? '', new RegExp(`Application Type.*string.*room ${instances - 1}`));
+    assert.equal(await view.locator('#hex .bytes .b.own').last().getAttribute('data-i'), String(bytes.length - 1), 'the last bytes are shown and belong to the last row');
+    assert.doesNotMatch((await view.locator('#status').textContent()) ?? '', /Loading/);
+    const rows = await view.locator('#tree .row').count();
+    const lines = await view.locator('#hex .hex-line').count();
+    assert.ok(rows > 10 && rows < 200, `${rows} tree rows in the DOM for ${instances * 4 + 1}`);
+    assert.ok(lines > 10 && lines < 200, `${lines} hex lines in the DOM for ${Math.ceil(bytes.length / 16)}`);
+    await screenshot(page, 'inspector-1mb');
   });
 
   it('loads nothing the strict CSP refuses', () => {

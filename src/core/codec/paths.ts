@@ -9,12 +9,18 @@ import { Lwm2mPath } from '../path';
 
 const LIMIT = 100_000;
 
+/** Ids below this index arrays; larger ones (5700 and such) maps, which stay small and fast. */
+const DENSE = 256;
+
 /** The cached paths below one object instance `/o/i`. */
 export class InstancePaths {
-  /** `/o/i/r` by r. */
+  /** `/o/i/r` by r < DENSE. */
   private readonly resources: (Lwm2mPath | undefined)[] = [];
-  /** `/o/i/r/ri` by r, then ri. */
+  /** `/o/i/r` by r ≥ DENSE (a sparse array of such ids would turn into a slow dictionary). */
+  private wide: Map<number, Lwm2mPath> | undefined;
+  /** `/o/i/r/ri` by r (< DENSE, else in `wideInstances`), then ri. */
   private readonly resourceInstances: ((Lwm2mPath | undefined)[] | undefined)[] = [];
+  private wideInstances: Map<number, (Lwm2mPath | undefined)[]> | undefined;
 
   constructor(
     readonly objectId: number,
@@ -24,10 +30,11 @@ export class InstancePaths {
 
   /** `/o/i/r`; r must be 0..65534. */
   resource(r: number): Lwm2mPath {
-    let p = this.resources[r];
+    let p = r < DENSE ? this.resources[r] : this.wide?.get(r);
     if (p === undefined) {
-      p = new Lwm2mPath([this.objectId, this.instanceId, r]);
-      this.resources[r] = p;
+      p = Lwm2mPath.checked([this.objectId, this.instanceId, r]);
+      if (r < DENSE) this.resources[r] = p;
+      else (this.wide ??= new Map()).set(r, p);
       count++;
     }
     return p;
@@ -35,11 +42,15 @@ export class InstancePaths {
 
   /** `/o/i/r/ri`; ids must be 0..65534. */
   resourceInstance(r: number, ri: number): Lwm2mPath {
-    let list = this.resourceInstances[r];
-    if (list === undefined) this.resourceInstances[r] = list = [];
+    let list = r < DENSE ? this.resourceInstances[r] : this.wideInstances?.get(r);
+    if (list === undefined) {
+      list = [];
+      if (r < DENSE) this.resourceInstances[r] = list;
+      else (this.wideInstances ??= new Map()).set(r, list);
+    }
     let p = list[ri];
     if (p === undefined) {
-      p = new Lwm2mPath([this.objectId, this.instanceId, r, ri]);
+      p = Lwm2mPath.checked([this.objectId, this.instanceId, r, ri]);
       list[ri] = p;
       count++;
     }
@@ -59,7 +70,7 @@ export function instancePaths(o: number, i: number): InstancePaths {
       cache = new Map();
       count = 0;
     }
-    e = new InstancePaths(o, i, new Lwm2mPath([o, i]));
+    e = new InstancePaths(o, i, Lwm2mPath.checked([o, i]));
     cache.set(key, e);
     count++;
   }

@@ -336,6 +336,12 @@ function stringKey(ids: readonly number[]): string {
   return s;
 }
 
+/**
+ * The children of a node that never gets any (a value, a link): one shared, frozen array instead
+ * of an empty one per value (a 1 MB payload has 100 k+ of them). Only group nodes get children.
+ */
+const NO_CHILDREN = Object.freeze([]) as unknown as TreeNode[];
+
 /** Groups records into a tree; `groups` maps container paths (1..3 ids) to their nodes. */
 function buildTree(records: readonly Lwm2mRecord[]): { roots: TreeNode[]; groups: Map<number, TreeNode> } {
   const roots: TreeNode[] = [];
@@ -361,7 +367,7 @@ function buildTree(records: readonly Lwm2mRecord[]): { roots: TreeNode[]; groups
     const ids = records[i]!.path.ids;
     const n = ids.length;
     if (n === 0) {
-      roots.push({ level: 0, id: 0, ids, record: i, children: [], row: -1 });
+      roots.push({ level: 0, id: 0, ids, record: i, children: NO_CHILDREN, row: -1 });
       continue;
     }
     const parent = n === 1 ? undefined : ensure(ids, n - 1);
@@ -378,7 +384,7 @@ function buildTree(records: readonly Lwm2mRecord[]): { roots: TreeNode[]; groups
       const node: TreeNode = { level: n, id: ids[n - 1]!, ids, record: i, children: [], row: -1 };
       siblings.push(node);
       if (!existing) groups.set(k, node);
-    } else siblings.push({ level: n, id: ids[n - 1]!, ids, record: i, children: [], row: -1 });
+    } else siblings.push({ level: n, id: ids[n - 1]!, ids, record: i, children: NO_CHILDREN, row: -1 });
   }
   return { roots, groups };
 }
@@ -444,8 +450,9 @@ function flatten(roots: TreeNode[], records: readonly Lwm2mRecord[], models: Mod
     nodes.id[i] = n.level === 0 ? 0 : n.id;
     nodes.parent[i] = parent;
     nodes.record[i] = n.record;
-    paths[i] = n.record >= 0 ? records[n.record]!.path : new Lwm2mPath(n.ids);
-    const [o, , r] = n.ids;
+    paths[i] = n.record >= 0 ? records[n.record]!.path : Lwm2mPath.checked(n.ids.slice());
+    const o = n.ids[0];
+    const r = n.ids[2];
     let flags = 0;
     if (n.level === 1) {
       const m = objectModel(o!);
@@ -611,40 +618,63 @@ function end(n: { end: number }, bytes: Uint8Array): number {
 
 function annotateTlv(bytes: Uint8Array, base: Lwm2mPath, records: readonly Lwm2mRecord[], rows: ReturnType<typeof rowIndex>, seg: Segments, nodes: NodeTable): void {
   // The TLV codec emits its records in wire order with spans starting at their TLV, so wire
-  // items and records are matched by walking both in order.
+  // items and records are matched by walking both in order. The walk reads the headers in
+  // place (as `walkTlv` does, stopping at the first malformed record, but without building an
+  // item per record: a 1 MB payload has 100 k+ of them).
   let next = 0;
   const ids = base.ids;
   const path: number[] = [];
-  const visit = (item: TlvItem) => {
-    const leaf = item.kind === 1 || item.kind === 3;
+  const item = (kind: number, start: number, valueStart: number, declaredEnd: number) => {
+    const leaf = kind === 1 || kind === 3;
     let row = -1;
-    while (next < records.length && (records[next]!.span?.[0] ?? -1) < item.start) next++;
+    while (next < records.length && (records[next]!.span?.[0] ?? -1) < start) next++;
     const rec = records[next];
-    if (rec && rec.span?.[0] === item.start && (leaf || rec.value === null)) row = rows.ofRecord(next++);
+    if (rec && rec.span?.[0] === start && (leaf || rec.value === null)) row = rows.ofRecord(next++);
     else if (!leaf && path.every((x) => x !== undefined)) row = rows.ofPath(path);
-    const end = Math.min(item.end, bytes.length);
+    const end = Math.min(declaredEnd, bytes.length);
     if (row >= 0 && nodes.headerEnd[row]! < 0) {
       // implicit: the row's header and (for a leaf) value, without a segment each
-      nodes.start[row] = item.start;
-      nodes.headerEnd[row] = item.valueStart;
-      nodes.end[row] = leaf ? end : item.valueStart;
+      nodes.start[row] = start;
+      nodes.headerEnd[row] = valueStart;
+      nodes.end[row] = leaf ? end : valueStart;
     } else {
-      seg.add(item.start, item.valueStart, SegmentRole.Header, row);
-      if (leaf) seg.add(item.valueStart, end, SegmentRole.Value, row);
-    }
-    for (const c of item.children ?? []) {
-      path.push(c.id);
-      visit(c);
-      path.pop();
+      seg.add(start, valueStart, SegmentRole.Header, row);
+      if (leaf) seg.add(valueStart, end, SegmentRole.Value, row);
     }
   };
-  for (const item of walkTlv(bytes).items) {
-    path.length = 0;
-    if (item.kind === 0) path.push(ids[0]!, item.id);
-    else if (item.kind === 1) path.push(ids[0]!, ids[1]!, ids[2]!, item.id);
-    else path.push(ids[0]!, ids[1]!, item.id);
-    visit(item);
-  }
+  /** Walks the records in [from, to) and inside containers; false once a record is malformed or cut short. */
+  const walk = (from: number, to: number, top: boolean): boolean => {
+    let p = from;
+    while (p < to) {
+      const start = p;
+      const type = bytes[p++]!;
+      const kind = type >> 6;
+      const idLen = type & 0x20 ? 2 : 1;
+      const lenType = (type >> 3) & 3;
+      if (p + idLen + lenType > to) return false;
+      const id = idLen === 1 ? bytes[p]! : (bytes[p]! << 8) | bytes[p + 1]!;
+      p += idLen;
+      let length = type & 7;
+      if (lenType > 0) {
+        length = 0;
+        for (let k = 0; k < lenType; k++) length = (length << 8) | bytes[p++]!;
+      }
+      const end = p + length;
+      if (top) {
+        path.length = 0;
+        if (kind === 0) path.push(ids[0]!, id);
+        else if (kind === 1) path.push(ids[0]!, ids[1]!, ids[2]!, id);
+        else path.push(ids[0]!, ids[1]!, id);
+      } else path.push(id);
+      item(kind, start, p, end);
+      const inner = kind === 1 || kind === 3 || walk(p, Math.min(end, to), false);
+      if (!top) path.pop();
+      if (end > to || !inner) return false;
+      p = end;
+    }
+    return true;
+  };
+  walk(0, bytes.length, true);
 }
 
 /** A value item: strings get a header and value bytes, tags a header and their content. */

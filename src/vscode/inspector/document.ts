@@ -7,7 +7,8 @@ import * as vscode from 'vscode';
 import { ContentFormat, canonicalFormat, formatName } from '../../core/contentFormat';
 import { Lwm2mPath, PathError } from '../../core/path';
 import { packTable, type PackedTable } from '../../common/pack';
-import { RequestError, type InspectorState } from '../../common/protocol';
+import { firstPart, partCut, restPart, type PartCut, type StateHead } from '../../common/parts';
+import { RequestError, type InspectorState, type StateRest } from '../../common/protocol';
 import { Disposable } from '../dispose';
 import { RELATIVE_FORMATS, analyze, chooseFormat, formatChoices, formatLabel, guessTlvBasePath, type Analysis, type InspectorModels } from './analyze';
 import { applyEdit, EditProblem, encodeRecords, type ResolvedEdit } from './edits';
@@ -62,7 +63,11 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
   private settingsNow: PayloadSettings;
   private analysisNow: Analysis | undefined;
   private packedNow: PackedTable | undefined;
-  private analyzeMs = 0;
+  /** This revision's state as posted: where it is cut, its first part and (packed when asked) its rest. */
+  private cutNow: { cut: PartCut | undefined } | undefined;
+  private firstNow: InspectorState | undefined;
+  private restNow: StateRest | undefined;
+  private analyzeMsNow = 0;
   private revisionNow = 1;
   /** Bytes as last read from or written to disk (to tell our own saves from outside changes). */
   private diskBytes: Uint8Array | undefined;
@@ -177,9 +182,14 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
         const empty = analyze({ bytes: new Uint8Array(0), format: ContentFormat.Opaque, basePath: Lwm2mPath.parse('/0/0/0') });
         this.analysisNow = { ...empty, records: [], error: { message, offset: 0, expected: 'a payload the inspector can show', found: message, context: [0, 0] } };
       }
-      this.analyzeMs = performance.now() - started;
+      this.analyzeMsNow = performance.now() - started;
     }
     return this.analysisNow;
+  }
+
+  /** Milliseconds the last analysis took. */
+  get analyzeMs(): number {
+    return Math.round(this.analyzeMsNow * 10) / 10;
   }
 
   private packed(): PackedTable {
@@ -198,15 +208,42 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
     return undefined;
   }
 
-  /** The state the webview shows. */
+  /** The state the webview shows, whole (for tests and other readers: the webview gets `parts()`). */
   state(): InspectorState {
+    const a = this.analysis;
+    return { ...this.head(), bytes: this.bytesNow, byteLength: this.bytesNow.length, nodes: this.packed(), segments: a.segments };
+  }
+
+  private cut(): PartCut | undefined {
+    const a = this.analysis;
+    return (this.cutNow ??= { cut: partCut(a.nodes, this.bytesNow, a.segments) }).cut;
+  }
+
+  /**
+   * The state as its first message carries it to the webview: whole, or for a large payload the
+   * first screen of rows and bytes (`rest()` then has the others). Built once per revision;
+   * `sentAt` is set when posted.
+   */
+  firstPart(): InspectorState {
+    const a = this.analysis;
+    return (this.firstNow ??= firstPart(this.head(), a.nodes, this.bytesNow, a.segments, this.cut()));
+  }
+
+  /** The rest of a large payload's state (undefined when the first part holds all of it). */
+  rest(): StateRest | undefined {
+    const cut = this.cut();
+    if (!cut) return undefined;
+    const a = this.analysis;
+    return (this.restNow ??= restPart(this.revisionNow, a.nodes, this.bytesNow, a.segments, cut));
+  }
+
+  private head(): StateHead {
     const a = this.analysis;
     const s = this.settingsNow;
     const readonlyReason = this.readonlyReason;
-    const state: InspectorState = {
+    const state: StateHead = {
       revision: this.revisionNow,
       title: this.title,
-      bytes: this.bytesNow,
       format: s.format,
       formatName: formatLabel(s.format),
       formatReason: s.formatReason,
@@ -215,11 +252,9 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
       basePath: s.basePath,
       usesBasePath: RELATIVE_FORMATS.has(s.format),
       basePathReason: s.basePathReason,
-      nodes: this.packed(),
-      segments: a.segments,
       notes: a.notes,
       editable: readonlyReason === undefined,
-      analyzeMs: Math.round(this.analyzeMs * 10) / 10,
+      analyzeMs: this.analyzeMs,
       sentAt: Date.now(),
     };
     if (a.error) state.error = a.error;
@@ -230,6 +265,9 @@ export class PayloadDocument extends Disposable implements vscode.CustomDocument
   private changed(): void {
     this.analysisNow = undefined;
     this.packedNow = undefined;
+    this.cutNow = undefined;
+    this.firstNow = undefined;
+    this.restNow = undefined;
     this.revisionNow++;
     this.onDidChangeStateEmitter.fire();
   }

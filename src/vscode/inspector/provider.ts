@@ -63,8 +63,20 @@ class InspectorPanel extends Disposable {
     void this.panel.webview.postMessage(m).then(undefined, () => undefined);
   }
 
+  /**
+   * Posts the state; a large payload's in two parts: the first screen at once, the rest in a
+   * task of its own (packed there unless it was ready), so the first message leaves first.
+   */
   sendState(): void {
-    if (this.ready) this.post({ type: 'state', state: this.document.state() });
+    if (!this.ready) return;
+    const doc = this.document;
+    const revision = doc.revision;
+    this.post({ type: 'state', state: { ...doc.firstPart(), sentAt: Date.now() } });
+    setTimeout(() => {
+      if (doc.revision !== revision) return; // a newer state went out meanwhile
+      const rest = doc.rest();
+      if (rest) this.post({ type: 'stateRest', rest: { ...rest, sentAt: Date.now() } });
+    }, 0);
   }
 
   private async receive(m: FromWebviewMessage): Promise<void> {
@@ -75,7 +87,7 @@ class InspectorPanel extends Disposable {
         this.sendState();
         return;
       case 'rendered':
-        if (!this.rendered) this.log?.info(`inspector ${this.document.title}: webview ready after ${this.readyAt - this.createdAt} ms, state ${m.info.transferMs} ms in transit, rendered in ${m.info.renderMs} ms (host analysis ${this.document.state().analyzeMs} ms)`);
+        if (!this.rendered) this.log?.info(`inspector ${this.document.title}: webview ready after ${this.readyAt - this.createdAt} ms, state ${m.info.transferMs} ms in transit, rendered in ${m.info.renderMs} ms (host analysis ${this.document.analyzeMs} ms)`);
         this.rendered = m.info;
         for (let i = this.renderWaiters.length - 1; i >= 0; i--) {
           const w = this.renderWaiters[i]!;
@@ -217,11 +229,13 @@ export class PayloadInspectorProvider extends Disposable implements vscode.Custo
       session.dispose();
     });
     panel.webview.html = inspectorHtml(panel.webview, this.context.extensionUri);
-    // Decode while the webview loads, so the state is ready when it says `ready`.
+    // Decode while the webview loads, so the state is ready when it says `ready`; the rest of a
+    // large payload's state is packed in a later task (a `ready` that arrives first goes first).
     setTimeout(() => {
       session.analysisStartedAt = Date.now();
-      void document.state();
+      void document.firstPart();
       session.analyzedAt = Date.now();
+      setTimeout(() => void document.rest(), 0);
     }, 0);
   }
 

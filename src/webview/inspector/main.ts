@@ -16,10 +16,13 @@ import {
   type FromWebviewMessage,
   type InspectorState,
   type NodeTable,
+  type PackedTable,
   type RenderedInfo,
+  type StateRest,
   type ToWebviewMessage,
 } from '../../common/protocol';
 import { unpackTable } from '../../common/pack';
+import { isPartial, joinState } from '../../common/parts';
 import { findRowByPath, hasChildren, pathCache, runAt, tableByteMap, visibleRows, type ByteMap } from '../../common/table';
 import { isoTime, parseValueText } from '../../common/values';
 import { button, h, hex2, icon, oneLine } from './dom';
@@ -65,6 +68,17 @@ let flat = saved.flat ?? false;
 let receivedAt = 0;
 let transferMs = 0;
 let typedArrays = false;
+/** The state's first part is shown and its rest (`stateRest`) is still to come. */
+let awaitingRest = false;
+/** The packed rows of the state's first part (joined with the rest's when it arrives). */
+let firstNodes: PackedTable | undefined;
+/** While the rest is coming: the selected and collapsed paths not among the first rows. */
+let unresolved: { path?: string; collapsed: string[] } | undefined;
+/** How many messages the shown state came in, and when its first rows were painted. */
+let parts = 1;
+let firstPaintAt = 0;
+let firstPaintSeen = false;
+let bootMs = 0;
 
 // ----- layout -----------------------------------------------------------------------------------
 
@@ -153,8 +167,9 @@ function status(text: string, error = false): void {
 }
 
 function persist(): void {
-  const collapsedPaths = [...collapsed].slice(0, 500).map(pathOf);
-  vscode.setState({ selectedPath: selected >= 0 ? pathOf(selected) : undefined, collapsedPaths, flat });
+  // paths still looked for among rows that have not arrived yet count as well
+  const collapsedPaths = [...collapsed].map(pathOf).concat(unresolved?.collapsed ?? []).slice(0, 500);
+  vscode.setState({ selectedPath: unresolved?.path ?? (selected >= 0 ? pathOf(selected) : undefined), collapsedPaths, flat });
 }
 
 /** Typed arrays arrive as such from VS Code; tolerate plain arrays/objects too. */
@@ -165,11 +180,19 @@ function typed<T extends Uint8Array | Uint16Array | Int32Array | Float64Array>(v
   return Ctor.from([]);
 }
 
+function normalizePacked(p: PackedTable): PackedTable {
+  return { ...p, rows: typed(p.rows, Uint8Array), times: typed(p.times, Float64Array) };
+}
+
 function normalize(s: InspectorState): InspectorState {
   s.bytes = typed(s.bytes, Uint8Array);
   s.segments = typed(s.segments, Int32Array);
-  s.nodes = { ...s.nodes, rows: typed(s.nodes.rows, Uint8Array), times: typed(s.nodes.times, Float64Array) };
+  s.nodes = normalizePacked(s.nodes);
   return s;
+}
+
+function normalizeRest(r: StateRest): StateRest {
+  return { ...r, bytes: typed(r.bytes, Uint8Array), segments: typed(r.segments, Int32Array), nodes: normalizePacked(r.nodes) };
 }
 
 function typeOf(row: number): string {
@@ -286,6 +309,7 @@ function select(row: number, options: { reveal?: boolean; fromBytes?: boolean } 
   if (!state || row < 0 || row >= nodes().count) return;
   if (editing && editing.row !== row) cancelEdit();
   selected = row;
+  if (unresolved) unresolved.path = undefined;
   if (!flat) expandTo(row);
   else if (position[row]! < 0) {
     flat = false;
@@ -310,6 +334,7 @@ function select(row: number, options: { reveal?: boolean; fromBytes?: boolean } 
 function selectPath(path: string): void {
   const row = findRowByPath(nodes(), path);
   if (row >= 0) select(row);
+  else if (awaitingRest) (unresolved ??= { collapsed: [] }).path = path;
 }
 
 function toggle(row: number, open?: boolean): void {
@@ -412,7 +437,7 @@ function renderDetails(): void {
     const seg = segmentAt(cursor);
     const what = seg ? describeBytes(state.format, seg[2], state.bytes, seg[0], seg[1]) : 'not part of any node';
     detailsByte.textContent = `byte ${cursor} (0x${cursor.toString(16)}) = 0x${hex2(state.bytes[cursor]!)} · ${what}`;
-  } else detailsByte.textContent = `${state.bytes.length} bytes`;
+  } else detailsByte.textContent = `${state.byteLength} bytes`;
 }
 
 function updateToolbar(): void {
@@ -734,52 +759,107 @@ bConvert.addEventListener('click', () => void run(() => rpc.request('convert', {
 
 function applyState(next: InspectorState): void {
   const first = !state;
-  const prevPath = selected >= 0 ? pathOf(selected) : saved.selectedPath;
-  const prevCollapsed = state ? [...collapsed].map(pathOf) : (saved.collapsedPaths ?? []);
+  // a path still awaited from the rest of the previous state wins over the row shown meanwhile
+  const prevPath = unresolved?.path ?? (selected >= 0 ? pathOf(selected) : saved.selectedPath);
+  const prevCollapsed = state ? [...collapsed].map(pathOf).concat(unresolved?.collapsed ?? []) : (saved.collapsedPaths ?? []);
   state = normalize(next);
   table = unpackTable(state.nodes);
+  firstNodes = state.nodes;
+  awaitingRest = isPartial(state);
+  parts = 1;
   if (first) buildLayout();
-  const t = table;
-  pathOf = pathCache(t);
-  treeScroll.classList.toggle('no-time', t.time.length === 0);
-  bytemap = tableByteMap(t, state.segments, state.bytes.length);
-  const wanted = new Set(prevCollapsed);
-  collapsed = new Set();
-  for (const p of wanted) {
-    const r = findRowByPath(t, p);
-    if (r >= 0 && hasChildren(t, r)) collapsed.add(r);
-  }
-  recompute();
-  if (editing && editing.row >= t.count) editing = undefined;
-  selected = prevPath !== undefined ? findRowByPath(t, prevPath) : -1;
-  if (selected < 0 && t.count > 0 && first) selected = visible[0] ?? -1;
-  if (cursor >= state.bytes.length) cursor = state.bytes.length - 1;
+  show(prevPath, prevCollapsed, first);
   updateToolbar();
   updateBanners();
-  renderTree();
-  renderHex();
-  renderDetails();
+  if (awaitingRest) status(`Loading: the first ${table.count.toLocaleString('en')} of ${state.nodes.total.toLocaleString('en')} rows are shown…`);
+  else if (statusLine.textContent?.startsWith('Loading: ')) status('');
   if (first && selected >= 0) treeScroll.focus();
   const revision = state.revision;
   requestAnimationFrame(() => {
-    const sample: RenderedInfo['sample'] = [];
-    for (const el of Array.from(treeRows.children).slice(0, 12)) {
-      const cells = Array.from(el.querySelectorAll<HTMLElement>('.cell'));
-      sample.push([cells[0]?.querySelector('.path-text')?.textContent ?? '', cells[1]?.textContent ?? '', cells[2]?.textContent ?? '', cells[3]?.textContent ?? '']);
+    if (state?.revision === revision && !firstPaintSeen) {
+      firstPaintSeen = true;
+      firstPaintAt = Date.now();
     }
-    const info: RenderedInfo = {
-      revision,
-      rows: t.count,
-      visibleRows: visible.length,
-      sample,
-      formatShown: formatSelect.selectedOptions[0]?.textContent ?? '',
-      renderMs: Math.round(performance.now() - receivedAt),
-      transferMs,
-      typedArrays,
-    };
-    if (!banner.classList.contains('hidden')) info.errorShown = banner.textContent ?? '';
-    post({ type: 'rendered', info });
+    if (!awaitingRest) postRendered(revision);
   });
+}
+
+/** The rest of a state that came in two parts: the whole table, bytes and segments. */
+function applyRest(next: StateRest): void {
+  if (!state || !awaitingRest || next.revision !== state.revision) return;
+  const rest = normalizeRest(next);
+  const wantPath = unresolved?.path ?? (selected >= 0 ? pathOf(selected) : undefined);
+  const wantCollapsed = [...collapsed].map(pathOf).concat(unresolved?.collapsed ?? []);
+  const joined = joinState(state, rest);
+  table = unpackTable(firstNodes!, rest.nodes);
+  state = { ...state, bytes: joined.bytes, segments: joined.segments };
+  awaitingRest = false;
+  parts = 2;
+  show(wantPath, wantCollapsed, false);
+  updateButtons();
+  if (statusLine.textContent?.startsWith('Loading: ')) status('');
+  const revision = state.revision;
+  requestAnimationFrame(() => postRendered(revision));
+}
+
+/**
+ * Shows the current table and bytes: the byte map, collapsed rows and the selection (by path,
+ * `wantPath`), then renders. Paths not found while the rest of the rows is still coming are
+ * kept in `unresolved` and looked for again when it arrives.
+ */
+function show(wantPath: string | undefined, wantCollapsed: readonly string[], first: boolean): void {
+  const t = table!;
+  const s = state!;
+  pathOf = pathCache(t);
+  treeScroll.classList.toggle('no-time', t.time.length === 0);
+  bytemap = tableByteMap(t, s.segments, s.bytes.length);
+  collapsed = new Set();
+  const missing: string[] = [];
+  for (const p of new Set(wantCollapsed)) {
+    const r = findRowByPath(t, p);
+    if (r >= 0 && hasChildren(t, r)) collapsed.add(r);
+    else if (r < 0) missing.push(p);
+  }
+  recompute();
+  if (editing && editing.row >= t.count) editing = undefined;
+  selected = wantPath !== undefined ? findRowByPath(t, wantPath) : -1;
+  unresolved = awaitingRest ? { path: selected < 0 ? wantPath : undefined, collapsed: missing } : undefined;
+  if (selected < 0 && t.count > 0 && first) selected = visible[0] ?? -1;
+  if (cursor >= s.bytes.length) cursor = s.bytes.length - 1;
+  renderTree();
+  renderHex();
+  renderDetails();
+}
+
+/** Tells the host (and the tests) what is shown, once a state has arrived whole. */
+function postRendered(revision: number): void {
+  if (!state || state.revision !== revision) return;
+  const sample: RenderedInfo['sample'] = [];
+  for (const el of Array.from(treeRows.children).slice(0, 12)) {
+    const cells = Array.from(el.querySelectorAll<HTMLElement>('.cell'));
+    sample.push([cells[0]?.querySelector('.path-text')?.textContent ?? '', cells[1]?.textContent ?? '', cells[2]?.textContent ?? '', cells[3]?.textContent ?? '']);
+  }
+  const info: RenderedInfo = {
+    revision,
+    rows: nodes().count,
+    visibleRows: visible.length,
+    sample,
+    formatShown: formatSelect.selectedOptions[0]?.textContent ?? '',
+    renderMs: Math.round(performance.now() - receivedAt),
+    transferMs,
+    typedArrays,
+    parts,
+    firstPaintAt,
+    bootMs,
+    domRows: treeRows.childElementCount,
+    domHexLines: hexLines.childElementCount,
+  };
+  if (!banner.classList.contains('hidden')) info.errorShown = banner.textContent ?? '';
+  post({ type: 'rendered', info });
+}
+
+function fail(e: unknown): void {
+  app.replaceChildren(h('div', { class: 'banner error', role: 'alert' }, icon('error'), `The inspector could not show this payload: ${e instanceof Error ? e.message : String(e)}`));
 }
 
 window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
@@ -789,10 +869,22 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
       receivedAt = performance.now();
       transferMs = Date.now() - m.state.sentAt;
       typedArrays = ArrayBuffer.isView(m.state.bytes) && ArrayBuffer.isView(m.state.nodes.rows);
+      firstPaintSeen = false;
       try {
         applyState(m.state);
       } catch (e) {
-        app.replaceChildren(h('div', { class: 'banner error', role: 'alert' }, icon('error'), `The inspector could not show this payload: ${e instanceof Error ? e.message : String(e)}`));
+        fail(e);
+      }
+      break;
+    case 'stateRest':
+      if (!state || m.rest.revision !== state.revision) break;
+      receivedAt = performance.now();
+      transferMs = Date.now() - m.rest.sentAt;
+      typedArrays &&= ArrayBuffer.isView(m.rest.bytes) && ArrayBuffer.isView(m.rest.nodes.rows);
+      try {
+        applyRest(m.rest);
+      } catch (e) {
+        fail(e);
       }
       break;
     case 'select':
@@ -807,4 +899,5 @@ window.addEventListener('message', (event: MessageEvent<ToWebviewMessage>) => {
   }
 });
 
+bootMs = Math.round(performance.now());
 post({ type: 'ready' });

@@ -1,11 +1,11 @@
 // The @vscode/test-electron contract: VS Code loads this module in the extension host and
-// calls run(); mocha runs every bundled *.test.js beside it.
+// calls run(); mocha runs every bundled *.test.js beside it (LWM2M_TEST_GREP=regexp runs only the
+// tests whose full title matches, e.g. to time one test again and again).
 import Mocha from 'mocha';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 export function run(): Promise<void> {
-  // LWM2M_TEST_GREP=<text> runs only the tests whose full titles match it (a regular expression) (while working on one feature).
   const grep = process.env.LWM2M_TEST_GREP;
   const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 20_000, reporter: 'spec', ...(grep ? { grep: new RegExp(grep) } : {}) });
   const dir = __dirname;

@@ -204,6 +204,30 @@ describe('TLV codec: request paths (§10.3)', () => {
     assert.deepEqual(tlvCodec.encode(tlvCodec.decode(ri, ctx('/3/0/6/1')).records, ctx('/3/0/6/1')), ri);
   });
 
+  it('names resources and resource instances with small and large ids (shared paths, valid ids)', () => {
+    // ids below 256 and above (5700, 65534) are kept apart by the decoder's path cache
+    const bytes = encodeTlv([
+      {
+        kind: 'objectInstance',
+        id: 7,
+        children: [
+          { kind: 'resource', id: 1, value: new Uint8Array([1]) },
+          { kind: 'resource', id: 5700, value: new Uint8Array([2]) },
+          { kind: 'multipleResource', id: 65534, children: [{ kind: 'resourceInstance', id: 300, value: new Uint8Array([3]) }] },
+          { kind: 'multipleResource', id: 9, children: [{ kind: 'resourceInstance', id: 0, value: new Uint8Array([4]) }] },
+        ],
+      },
+    ]);
+    const first = tlvCodec.decode(bytes, ctx('/9999', false)).records;
+    assert.deepEqual(first.map((r) => r.path.toString()), ['/9999/7/1', '/9999/7/5700', '/9999/7/65534/300', '/9999/7/9/0']);
+    for (const r of first) {
+      assert.ok(Object.isFrozen(r.path.ids), `${r.path.toString()}: ids are frozen`);
+      assert.ok(r.path.equals(Lwm2mPath.parse(r.path.toString())));
+    }
+    const again = tlvCodec.decode(bytes, ctx('/9999', false)).records;
+    again.forEach((r, i) => assert.equal(r.path, first[i]!.path, 'the same path object is shared between decodes'));
+    assert.deepEqual(Lwm2mPath.checked([3, 0, 5700]), Lwm2mPath.parse('/3/0/5700'));
+  });
   it('rejects ids that contradict the request path, at the record', () => {
     expectDecodeError(() => tlvCodec.decode(DEVICE_WRAPPED, ctx('/3/1')), 0, /object instance id 1 .* id 0/);
     expectDecodeError(() => tlvCodec.decode(hex('c1 09 64'), ctx('/3/0/10')), 0, /resource id 10/);

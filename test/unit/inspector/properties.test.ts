@@ -14,8 +14,13 @@ import { findRowByPath, rowSegments, tableByteMap, tableRows } from '../../../sr
 import { valueText } from '../../../src/common/values';
 import { analyze } from '../../../src/vscode/inspector/analyze';
 import { applyEdit, encodeRecords } from '../../../src/vscode/inspector/edits';
+import { walkTlv, type TlvItem } from '../../../src/vscode/inspector/wire';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const models = createModelRegistry();
+const FIXTURES = join(__dirname, '..', '..', 'fixtures', 'payloads');
+const TLV_FIXTURES = ['device.tlv', 'device-instance.tlv', 'temperature.tlv', 'truncated.tlv'].map((f) => new Uint8Array(readFileSync(join(FIXTURES, f))));
 
 /** Records of object 9999 (no model): opaque values, 8- and 16-bit ids, short and long values. */
 const tlvRecords = fc
@@ -58,6 +63,34 @@ describe('inspector properties', () => {
         assert.deepEqual(tableRows(unpackTable(packTable(a.nodes))), rows);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('TLV, also damaged: every record the tolerant walker finds has its header and value bytes annotated', () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...TLV_FIXTURES),
+        fc.nat({ max: 12 }),
+        fc.array(fc.tuple(fc.nat(), fc.integer({ min: 0, max: 255 })), { maxLength: 4 }),
+        fc.constantFrom('/3/0', '/3', '/3/0/7', '/9999', '/9999/0'),
+        (fixture, cut, edits, path) => {
+          const bytes = fixture.slice(0, Math.max(0, fixture.length - cut));
+          for (const [at, v] of edits) if (bytes.length > 0) bytes[at % bytes.length] = v;
+          const a = analyze({ bytes, format: 11542, basePath: Lwm2mPath.parse(path), models });
+          const map = tableByteMap(a.nodes, a.segments, bytes.length);
+          const check = (items: readonly TlvItem[]) => {
+            for (const item of items) {
+              for (let i = item.start; i < Math.min(item.valueStart, bytes.length); i++) assert.equal(map.role[i], SegmentRole.Header, `byte ${i}: header of the record at ${item.start}`);
+              if (item.kind === 1 || item.kind === 3) {
+                for (let i = item.valueStart; i < Math.min(item.end, bytes.length); i++) assert.equal(map.role[i], SegmentRole.Value, `byte ${i}: value of the record at ${item.start}`);
+              }
+              check(item.children ?? []);
+            }
+          };
+          check(walkTlv(bytes).items);
+        },
+      ),
+      { numRuns: 400 },
     );
   });
 
