@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Writes the JSON Schemas the extension contributes (package.json `jsonValidation`) from their
 // definitions in src/core, so editors complete and check bootstrap configuration files:
-//   node --import tsx scripts/schemas.mjs
+//   npm run schemas   (node --import tsx scripts/schemas.mjs)
 // test/unit/bootstrap/schema.test.ts fails when a checked-in schema no longer matches its source.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

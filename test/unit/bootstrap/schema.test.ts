@@ -11,7 +11,7 @@ import { BOOTSTRAP_CONFIG_SCHEMA } from '../../../src/core/bootstrap/config';
 const root = join(__dirname, '..', '..', '..');
 
 describe('bootstrap configuration schema', () => {
-  it('schemas/bootstrap-config.schema.json matches BOOTSTRAP_CONFIG_SCHEMA (regenerate: node --import tsx scripts/schemas.mjs)', () => {
+  it('schemas/bootstrap-config.schema.json matches BOOTSTRAP_CONFIG_SCHEMA (regenerate: npm run schemas)', () => {
     const file = JSON.parse(readFileSync(join(root, 'schemas', 'bootstrap-config.schema.json'), 'utf8')) as unknown;
     assert.deepEqual(file, JSON.parse(JSON.stringify(BOOTSTRAP_CONFIG_SCHEMA)));
   });
