@@ -12,8 +12,11 @@
  *                        by a new DtlsClient each, then close_notify; vs. one UDP round trip
  *   echo <suite>         one 100-byte record in flight: send, wait for the echo
  *   echo 32 in flight    CCM_8, 32 records in flight; vs. UDP with 32 datagrams in flight
+ *   LwM2M Read           the product path: Lwm2mServer.read('/3/0/0') of a simulated device (in a
+ *                        second child process) registered over CoAPS (CCM_8), one request in
+ *                        flight; vs. the same Read of a twin device registered over plain CoAP
  *
- * Bounded: ((rounds + 1) × 2 × round-ms) per row, 6 rows: about 20 s with the defaults. Short,
+ * Bounded: ((rounds + 1) × 2 × round-ms) per row, 7 rows: about 20 s with the defaults. Short,
  * many rounds: the machine is shared, and the median of many short rounds is the steadier figure.
  */
 
@@ -24,6 +27,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { DtlsClient, DtlsServer } from '../src/core/dtls';
 import { CIPHER_SUITES } from '../src/core/dtls/suites';
+import { Lwm2mServer } from '../src/core/server/lwm2mServer';
+import { SimulatedClient } from '../src/core/sim/client';
 import { report, type BenchRow } from './lib';
 
 const IDENTITY = 'bench-device';
@@ -143,6 +148,33 @@ async function interleave(rounds: number, subject: () => Promise<number>, baseli
   return { subject: median(a), baseline: median(b) };
 }
 
+/** Second child: two simulated devices, one over CoAP and one over CoAPS, until the parent ends. */
+async function simulate(coapPort: number, coapsPort: number): Promise<void> {
+  const plain = new SimulatedClient({ server: `coap://127.0.0.1:${coapPort}`, endpoint: 'bench-plain', tickMs: 0 });
+  const secure = new SimulatedClient({ server: `coaps://127.0.0.1:${coapsPort}`, endpoint: IDENTITY, psk: { identity: IDENTITY, key: KEY }, cipherSuites: ['TLS_PSK_WITH_AES_128_CCM_8'], tickMs: 0 });
+  await Promise.all([plain.start(), secure.start()]);
+  process.stdout.write('registered\n');
+  process.stdin.resume();
+  process.stdin.on('end', () => process.exit(0));
+}
+
+/** LwM2M Read round trips through the server: over CoAPS against over CoAP. */
+async function lwm2mReads(rounds: number, roundMs: number): Promise<{ subject: number; baseline: number }> {
+  const server = new Lwm2mServer({ dtls: { port: 0, credentials: [{ identity: IDENTITY, key: KEY }] } });
+  await server.start({ port: 0, address: '127.0.0.1' });
+  const child = spawn(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--simulate', String(server.address()!.port), String(server.secureAddress()!.port)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  try {
+    await once(createInterface({ input: child.stdout! }), 'line');
+    const read = (endpoint: string) => () => server.read(endpoint, '/3/0/0', { format: 0 });
+    return await interleave(rounds, () => sequential(read(IDENTITY), roundMs), () => sequential(read('bench-plain'), roundMs));
+  } finally {
+    child.stdin!.end();
+    await server.stop();
+  }
+}
+
 async function main(): Promise<void> {
   const roundMs = arg('round-ms', 150);
   const rounds = arg('rounds', 9);
@@ -182,13 +214,18 @@ async function main(): Promise<void> {
   row(`echo AES_128_CCM_8, ${WINDOW} in flight`, await interleave(rounds, dtlsWindowed, udpWindowed), `udp, ${WINDOW} in flight`);
   await d.client.close();
 
+  row('LwM2M Read /3/0/0 over CoAPS (CCM_8)', await lwm2mReads(rounds, roundMs), 'the same Read over CoAP', 'Lwm2mServer.read of a simulated device, one in flight');
+
   udp.socket.close();
   child.stdin!.end();
   report(rows);
 }
 
 if (process.argv.includes('--serve')) void serve();
-else
+else if (process.argv.includes('--simulate')) {
+  const i = process.argv.indexOf('--simulate');
+  void simulate(Number(process.argv[i + 1]), Number(process.argv[i + 2]));
+} else
   main().then(
     () => process.exit(0),
     (err: unknown) => {
