@@ -7,7 +7,7 @@
 //   - "both messages": also the rest of the rows and bytes.
 //   - "one message (before parts)": the whole table packed into a single state, as before.
 import { codecRegistry } from '../src/core/codec/registry';
-import { encodeTlv, type TlvInput } from '../src/core/codec/tlv/wire';
+import { temperatureTlv } from '../test/fixtures/largeTlv';
 import { createModelRegistry } from '../src/core/model/bundled';
 import { Lwm2mPath } from '../src/core/path';
 import { packTable } from '../src/common/pack';
@@ -21,32 +21,7 @@ const SENML_JSON = 110;
 
 /** The payload of the integration test: Temperature (3303) instances until 1 MiB. */
 function temperatures(): Uint8Array {
-  const f32 = (x: number) => {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setFloat32(0, x);
-    return b;
-  };
-  const text = (s: string) => new TextEncoder().encode(s);
-  const instances: TlvInput[] = [];
-  let size = 0;
-  for (let i = 0; size < 1024 * 1024; i++) {
-    const inst: TlvInput = {
-      kind: 'objectInstance',
-      id: i,
-      children: [
-        { kind: 'resource', id: 5700, value: f32(20 + (i % 100) / 10) },
-        { kind: 'resource', id: 5701, value: text('Cel') },
-        { kind: 'resource', id: 5601, value: f32(-10) },
-        { kind: 'resource', id: 5602, value: f32(40) },
-        { kind: 'resource', id: 5603, value: f32(-40) },
-        { kind: 'resource', id: 5604, value: f32(125) },
-        { kind: 'resource', id: 5750, value: text(`room ${i}`) },
-      ],
-    };
-    instances.push(inst);
-    size += encodeTlv([inst]).length;
-  }
-  return encodeTlv(instances);
+  return temperatureTlv().bytes;
 }
 
 const bytes = temperatures();

@@ -8,7 +8,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import * as vscode from 'vscode';
 import { codecRegistry } from '../../src/core/codec/registry';
-import { encodeTlv, type TlvInput } from '../../src/core/codec/tlv/wire';
+import { temperatureTlv } from '../fixtures/largeTlv';
 import { createModelRegistry } from '../../src/core/model/bundled';
 import type { Lwm2mRecord } from '../../src/core/node';
 import { Lwm2mPath } from '../../src/core/path';
@@ -488,32 +488,7 @@ describe('Payload inspector', function () {
     // completely, crosses as binary and renders every row.
     it('opens a 1 MB TLV (18 k instances, 126 k values) and renders it (time printed)', async function () {
       this.timeout(120_000);
-      const instances: TlvInput[] = [];
-      const f32 = (x: number) => {
-        const b = new Uint8Array(4);
-        new DataView(b.buffer).setFloat32(0, x);
-        return b;
-      };
-      const text = (s: string) => new TextEncoder().encode(s);
-      let size = 0;
-      for (let i = 0; size < 1024 * 1024; i++) {
-        const inst: TlvInput = {
-          kind: 'objectInstance',
-          id: i,
-          children: [
-            { kind: 'resource', id: 5700, value: f32(20 + (i % 100) / 10) },
-            { kind: 'resource', id: 5701, value: text('Cel') },
-            { kind: 'resource', id: 5601, value: f32(-10) },
-            { kind: 'resource', id: 5602, value: f32(40) },
-            { kind: 'resource', id: 5603, value: f32(-40) },
-            { kind: 'resource', id: 5604, value: f32(125) },
-            { kind: 'resource', id: 5750, value: text(`room ${i}`) },
-          ],
-        };
-        instances.push(inst);
-        size += encodeTlv([inst]).length;
-      }
-      const bytes = encodeTlv(instances);
+      const { bytes, instances } = temperatureTlv();
       assert.ok(bytes.length >= 1024 * 1024);
       // Three opens of fresh copies (the first one also warms the code up); the best counts.
       // "Open" is the time to the first screen of rows (the rest of the rows and bytes follows
@@ -533,13 +508,13 @@ describe('Payload inspector', function () {
         const state = api.inspector.testing.state(uri)!;
         const t = api.inspector.testing.timings(uri)!;
         console.log(
-          `      1 MB TLV (${bytes.length} bytes, ${instances.length} instances, ${state.nodes.count} rows): first screen at ${firstScreen} ms, complete at ${ms} ms — ` +
+          `      1 MB TLV (${bytes.length} bytes, ${instances} instances, ${state.nodes.count} rows): first screen at ${firstScreen} ms, complete at ${ms} ms — ` +
             `panel after ${t.createdAt - started} ms, host decode+table ${state.analyzeMs} ms (done at ${t.analyzedAt - started} ms), ` +
             `webview ready at ${t.readyAt - started} ms, rest in transit ${rendered.transferMs} ms (typed arrays: ${rendered.typedArrays}), rest rendered in ${rendered.renderMs} ms, page script ran ${rendered.bootMs} ms after the page started`,
         );
         assert.equal(state.error, undefined);
         assert.equal(state.basePath, '/3303');
-        assert.equal(rendered.rows, instances.length * 8 + 1);
+        assert.equal(rendered.rows, instances * 8 + 1);
         assert.equal(rendered.parts, 2, 'the first screen travels ahead of the rest');
         assert.ok(rendered.domRows > 0 && rendered.domRows < 200, `the tree is virtualised: ${rendered.domRows} rows in the DOM`);
         assert.ok(rendered.domHexLines > 0 && rendered.domHexLines < 200, `the hex view is virtualised: ${rendered.domHexLines} lines in the DOM`);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { FrameLocator, Page } from 'playwright-core';
 import { codecRegistry } from '../../src/core/codec/registry';
-import { encodeTlv, type TlvInput } from '../../src/core/codec/tlv/wire';
+import { temperatureTlv } from '../fixtures/largeTlv';
 import { createModelRegistry } from '../../src/core/model/bundled';
 import { Lwm2mPath } from '../../src/core/path';
 import { openWorkbench, root, screenshot, type Workbench } from './helpers';
@@ -48,27 +48,6 @@ async function palette(page: Page, title: string): Promise<void> {
   await input.press('Enter');
 }
 
-/** Temperature (3303) instances until the TLV holds 1 MiB (as in the extension-host test). */
-function largeTlv(): { bytes: Uint8Array; instances: number } {
-  const text = (v: string) => new TextEncoder().encode(v);
-  const list: TlvInput[] = [];
-  let size = 0;
-  for (let i = 0; size < 1024 * 1024; i++) {
-    const inst: TlvInput = {
-      kind: 'objectInstance',
-      id: i,
-      children: [
-        { kind: 'resource', id: 5700, value: new Uint8Array([0x41, 0xa8, 0, 0]) },
-        { kind: 'resource', id: 5701, value: text('Cel') },
-        { kind: 'resource', id: 5750, value: text(`room ${i}`) },
-      ],
-    };
-    list.push(inst);
-    size += encodeTlv([inst]).length;
-  }
-  return { bytes: encodeTlv(list), instances: list.length };
-}
-
 function decodeDevice(file: string): Map<string, unknown> {
   const records = codecRegistry.decode(11542, new Uint8Array(readFileSync(file)), { path: Lwm2mPath.parse('/3/0'), models: createModelRegistry() }).records;
   return new Map(records.map((r) => [r.path.toString(), r.value]));
@@ -77,7 +56,7 @@ function decodeDevice(file: string): Map<string, unknown> {
 describe('Payload inspector in code-server (packaged .vsix, Chromium)', { timeout: 300_000 }, () => {
   let wb: Workbench;
   let file: string;
-  const large = largeTlv();
+  const large = temperatureTlv();
   /** Console messages about the Content Security Policy, from any frame (the webview's too). */
   const cspViolations: string[] = [];
 
@@ -221,7 +200,7 @@ describe('Payload inspector in code-server (packaged .vsix, Chromium)', { timeou
     assert.doesNotMatch((await view.locator('#status').textContent()) ?? '', /Loading/);
     const rows = await view.locator('#tree .row').count();
     const lines = await view.locator('#hex .hex-line').count();
-    assert.ok(rows > 10 && rows < 200, `${rows} tree rows in the DOM for ${instances * 4 + 1}`);
+    assert.ok(rows > 10 && rows < 200, `${rows} tree rows in the DOM for ${instances * 8 + 1}`);
     assert.ok(lines > 10 && lines < 200, `${lines} hex lines in the DOM for ${Math.ceil(bytes.length / 16)}`);
     await screenshot(page, 'inspector-1mb');
   });
