@@ -1,7 +1,8 @@
 // Workspace Trust in code-server (packaged .vsix, Chromium): a person opens a folder they do not
 // trust. The LwM2M view still works, but nothing starts by itself — not the LwM2M server (autoStart
 // is on), not the bootstrap server (enabled, with a configuration file in the folder) — and the
-// folder's bootstrap configuration is not read. Starting the server by hand still works.
+// folder's bootstrap configuration is not read. Starting the server by hand still works; trusting
+// the folder then loads its bootstrap configuration.
 import * as assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -79,5 +80,34 @@ describe('an untrusted workspace (Restricted Mode)', { timeout: 300_000 }, () =>
     await hover.waitFor({ state: 'visible', timeout: 15_000 });
     assert.match(await text(hover), /0 configured endpoints \(workspace not trusted\)/);
     await screenshot(page, 'untrusted-started');
+  });
+
+  it('once the folder is trusted, its bootstrap configuration is read', async () => {
+    const { page } = wb;
+    await page.keyboard.press('Escape');
+    await runCommand(page, 'Workspaces: Manage Workspace Trust');
+    const trust = page.locator('.workspace-trust-editor .monaco-button', { hasText: /^Trust$/ }).first();
+    await trust.waitFor({ state: 'visible', timeout: 30_000 });
+    await trust.click();
+    await page.locator('.statusbar-item', { hasText: /Restricted Mode/i }).first().waitFor({ state: 'hidden', timeout: 30_000 });
+    // Close the Workspace Trust editor (a modal one in this VS Code): Escape, else its close action.
+    const trustEditor = page.locator('.workspace-trust-editor').first();
+    await page.keyboard.press('Escape');
+    if (!(await trustEditor.waitFor({ state: 'hidden', timeout: 3_000 }).then(() => true, () => false))) {
+      await page.locator('.action-label.codicon-close, .action-label.codicon-modal-close, a[aria-label^="Close"]').filter({ visible: true }).first().click();
+      await trustEditor.waitFor({ state: 'hidden', timeout: 15_000 });
+    }
+    const status = page.locator('.statusbar-item', { hasText: /LwM2M :\d+/ }).first();
+    await eventually(
+      page,
+      async () => {
+        await page.mouse.move(10, 10);
+        await status.hover();
+        const hover = page.locator('.monaco-hover', { hasText: /Bootstrap server/ }).first();
+        return /a default \(from \.lwm2m\/bootstrap\.json\)/.test(await text(hover));
+      },
+      'the bootstrap configuration loaded after trust was granted',
+    );
+    await screenshot(page, 'trusted-bootstrap');
   });
 });
