@@ -1,9 +1,12 @@
 // The VS Code experience in code-server (packaged .vsix) driven in Chromium as a person would:
 // open the LwM2M view (the server auto-starts), start a simulated device, expand the tree to
 // /3/0/0 and read it, write and execute on /3311/0, observe /3303/0/5700 and see it change, open
-// the traffic log and a message's detail. Screenshots go to test-results/.
+// the traffic log and a message's detail, cancel a Read a device never answers. Screenshots go to
+// test-results/.
 import * as assert from 'node:assert/strict';
+import * as dgram from 'node:dgram';
 import { after, before, describe, it } from 'node:test';
+import * as coap from 'coap-packet';
 import type { FrameLocator, Locator, Page } from 'playwright-core';
 import { openWorkbench, screenshot, type Workbench } from './helpers';
 
@@ -204,5 +207,52 @@ describe('LwM2M Workbench in code-server (packaged .vsix, Chromium)', { timeout:
     await decoded.waitFor({ state: 'visible', timeout: 30_000 });
     assert.match((await decoded.textContent()) ?? '', /Manufacturer/);
     await screenshot(page, 'traffic-log');
+  });
+
+  it('a Read a device never answers shows progress; Cancel ends it', async () => {
+    const { page } = wb;
+    await palette(page, 'View: Close All Editors');
+    // A device that registers and then stays silent: a bare UDP socket of this test process.
+    const status = await text(page.locator('.statusbar-item', { hasText: /LwM2M :\d+/ }).first());
+    const port = Number(/LwM2M :(\d+)/.exec(status)![1]);
+    const device = dgram.createSocket('udp4');
+    await new Promise<void>((r) => device.bind(0, '127.0.0.1', () => r()));
+    try {
+      const registered = new Promise<string>((resolve) => device.once('message', (m) => resolve(coap.parse(m).code)));
+      device.send(
+        coap.generate({
+          messageId: 1,
+          token: Buffer.from([1, 2]),
+          code: 'POST',
+          confirmable: true,
+          options: [
+            { name: 'Uri-Path', value: Buffer.from('rd') },
+            { name: 'Uri-Query', value: Buffer.from('ep=silent-device') },
+            { name: 'Uri-Query', value: Buffer.from('lt=300') },
+          ],
+          payload: Buffer.from('</3/0>'),
+        }),
+        port,
+        '127.0.0.1',
+      );
+      assert.equal(await registered, '2.01');
+      await expand(page, 'silent-device');
+      await expand(page, /^Device/);
+      const instance = row(page, '/3/0');
+      await instance.waitFor({ state: 'visible', timeout: 30_000 });
+      await contextMenu(page, instance, 'Read');
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'Read /3/0 on silent-device' }).first();
+      await toast.waitFor({ state: 'visible', timeout: 30_000 });
+      await page.mouse.move(1000, 300); // no hover over the tree in the screenshot
+      await new Promise((r) => setTimeout(r, 500)); // the toast's slide-in
+      await screenshot(page, 'read-progress');
+      await toast.locator('.monaco-button', { hasText: 'Cancel' }).first().click();
+      await toast.waitFor({ state: 'hidden', timeout: 10_000 });
+      const message = page.locator('.statusbar-item', { hasText: /Read \/3\/0 on silent-device cancelled after \d+ ms/ }).first();
+      await message.waitFor({ state: 'visible', timeout: 10_000 });
+      assert.equal(await page.locator('.notifications-toasts .notification-toast', { hasText: /failed|No answer/ }).count(), 0, 'a cancel is not reported as an error');
+    } finally {
+      device.close();
+    }
   });
 });
