@@ -81,7 +81,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import type { Command } from 'commander';
-import { BootstrapServer, DEFAULT_BOOTSTRAP_PORT, DEFAULT_BOOTSTRAP_SECURE_PORT, loadBootstrapConfig, type BootstrapDtlsOptions, type KeyResolver } from '../core/bootstrap';
+import { BootstrapServer, DEFAULT_BOOTSTRAP_PORT, DEFAULT_BOOTSTRAP_SECURE_PORT, loadBootstrapConfig, type KeyResolver } from '../core/bootstrap';
 import { codecRegistry } from '../core/codec/registry';
 import { ContentFormat, formatName } from '../core/contentFormat';
 import { jsonToRecords, recordsToJson } from '../core/json';
@@ -189,7 +189,7 @@ async function run(opts: ServeOptions, io: CliIo, input: Readable, port: number,
   const event = (name: string, fields: Json = {}) => print({ event: name, time: new Date().toISOString(), ...fields });
 
   const credentials = await loadAllCredentials(opts);
-  const dtls = dtlsOptions(opts, credentials);
+  const dtls = coapsOptions(opts.dtlsPort, '--dtls-port', 5684, opts, credentials);
   const server = new Lwm2mServer({ models, dtls });
   wireEvents(server, models, event, !!opts.traffic);
   try {
@@ -278,17 +278,14 @@ function serverCredentials(credentials: readonly CliCredential[]): PskCredential
   return credentials.map(({ identity, key, endpoint }) => (endpoint === undefined ? { identity, key } : { identity, key, endpoint }));
 }
 
-/** CoAPS options from --dtls-port / --psk / --credentials; undefined when none is given. */
-function dtlsOptions(opts: ServeOptions, credentials: readonly CliCredential[]): Lwm2mDtlsOptions | undefined {
-  if (opts.dtlsPort === undefined && credentials.length === 0) return undefined;
-  const port = opts.dtlsPort !== undefined ? portOption(opts.dtlsPort, '--dtls-port') : 5684;
-  return { port, address: opts.bind, credentials: serverCredentials(credentials) };
-}
-
-/** The bootstrap server's CoAPS: --bootstrap-dtls-port, else 5686 when there are credentials; undefined otherwise. */
-function bootstrapDtlsOptions(opts: ServeOptions, credentials: readonly CliCredential[]): BootstrapDtlsOptions | undefined {
-  if (opts.bootstrapDtlsPort === undefined && credentials.length === 0) return undefined;
-  const port = opts.bootstrapDtlsPort !== undefined ? portOption(opts.bootstrapDtlsPort, '--bootstrap-dtls-port') : DEFAULT_BOOTSTRAP_SECURE_PORT;
+/**
+ * CoAPS options of a server from its port option (--dtls-port, --bootstrap-dtls-port) and the
+ * credentials: the option's port, else `defaultPort` when there are credentials; undefined when
+ * neither is given.
+ */
+function coapsOptions(portText: string | undefined, option: string, defaultPort: number, opts: ServeOptions, credentials: readonly CliCredential[]): Lwm2mDtlsOptions | undefined {
+  if (portText === undefined && credentials.length === 0) return undefined;
+  const port = portText !== undefined ? portOption(portText, option) : defaultPort;
   return { port, address: opts.bind, credentials: serverCredentials(credentials) };
 }
 
@@ -310,7 +307,7 @@ async function startBootstrap(
 ): Promise<BootstrapServer | undefined> {
   try {
     const config = opts.bootstrapConfig !== undefined ? await loadBootstrapConfig([opts.bootstrapConfig]) : { endpoints: new Map(), default: undefined };
-    const bootstrap = new BootstrapServer({ config, models, dtls: bootstrapDtlsOptions(opts, credentials), resolveKey: credentialKeyResolver(credentials) });
+    const bootstrap = new BootstrapServer({ config, models, dtls: coapsOptions(opts.bootstrapDtlsPort, '--bootstrap-dtls-port', DEFAULT_BOOTSTRAP_SECURE_PORT, opts, credentials), resolveKey: credentialKeyResolver(credentials) });
     bootstrap.on('event', (e) => {
       const { type, time, ...rest } = e;
       const fields: Json = { step: type, ...rest };

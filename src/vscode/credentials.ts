@@ -57,11 +57,9 @@ export class PskCredentials {
    * endpoint, is `keyRef`. The key leaves SecretStorage only to be written to the client.
    */
   async resolveKeyRef(keyRef: string): Promise<Uint8Array | undefined> {
+    const byIdentity = await this.lookupIdentity(keyRef);
+    if (byIdentity) return byIdentity.key;
     const byEndpoint = await this.get(keyRef);
-    for (const endpoint of await this.endpoints()) {
-      const c = await this.get(endpoint);
-      if (c?.identity === keyRef) return Buffer.from(c.keyHex, 'hex');
-    }
     return byEndpoint ? Buffer.from(byEndpoint.keyHex, 'hex') : undefined;
   }
 

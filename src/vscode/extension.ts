@@ -63,7 +63,7 @@ export function activate(context: vscode.ExtensionContext): Lwm2mWorkbenchApi {
   context.subscriptions.push(models.onDidChange(() => tree.refresh()));
   context.subscriptions.push(
     vscode.workspace.onDidChangeConfiguration((e) => {
-      const restartKeys = ['lwm2m.server.port', 'lwm2m.server.securePort', 'lwm2m.server.dtls.enabled', 'lwm2m.server.bindAddress', 'lwm2m.requests.blockSize', 'lwm2m.trafficLog.size', 'lwm2m.bootstrap'];
+      const restartKeys = ['lwm2m.server.port', 'lwm2m.server.securePort', 'lwm2m.server.dtls.enabled', 'lwm2m.server.bindAddress', 'lwm2m.requests.blockSize', 'lwm2m.trafficLog.size', 'lwm2m.bootstrap.enabled', 'lwm2m.bootstrap.port', 'lwm2m.bootstrap.securePort'];
       if (controller.state.kind !== 'running' || !restartKeys.some((k) => e.affectsConfiguration(k))) return;
       void vscode.window.showInformationMessage('LwM2M server settings changed: they apply when the server restarts.', 'Restart Server').then((c) => {
         if (c) void controller.restart();

@@ -28,7 +28,7 @@ import { Code, Method, codeToString, type MethodName } from '../coap/message';
 import type { Peer } from '../coap/peer';
 import { formatPeer } from '../coap/peer';
 import { CoapTransport, type BindOptions, type IncomingRequest, type OutgoingResponse, type TransportOptions } from '../coap/transport';
-import { DtlsServer, datagramSocket } from '../dtls';
+import type { DtlsServer } from '../dtls';
 import { readDiscoverLinks, type DiscoveredLink } from '../codec/link';
 import { codecRegistry } from '../codec/registry';
 import { ContentFormat, formatName } from '../contentFormat';
@@ -37,7 +37,7 @@ import type { ModelLookup } from '../model/types';
 import type { Lwm2mRecord, Value, ValueType } from '../node';
 import { Lwm2mPath } from '../path';
 import { TypedEmitter } from '../server/events';
-import { PskBindings, type Lwm2mDtlsOptions } from '../server/psk';
+import { PskBindings, openCoaps, type Lwm2mDtlsOptions } from '../server/psk';
 import { configFor, type BootstrapConfig, type EndpointConfig, type ServerConfig } from './config';
 
 /** Default port of the bootstrap server. */
@@ -173,24 +173,20 @@ export class BootstrapServer extends TypedEmitter<BootstrapServerEvents> {
     await transport.bind({ port: options.port ?? DEFAULT_BOOTSTRAP_PORT, address: options.address });
     const dtls = this.options.dtls;
     if (dtls) {
-      const dtlsServer = new DtlsServer({
+      const coaps = await openCoaps({
+        dtls,
+        psk: this.psk,
         clock: this.clock,
-        ...dtls.server,
-        cipherSuites: dtls.cipherSuites,
-        psk: (identity) => this.psk.key(identity),
+        defaultPort: DEFAULT_BOOTSTRAP_SECURE_PORT,
+        address: options.address,
+        plain: transport,
+        transportFor: (dtlsServer, socketFactory) => {
+          const secure: CoapTransport = this.newTransport((req) => this.onRequest(req, secure, dtlsServer.sessionFor(req.peer)?.identity ?? ''), socketFactory);
+          return secure;
+        },
       });
-      const secure = this.newTransport(
-        (req) => this.onRequest(req, secure, dtlsServer.sessionFor(req.peer)?.identity ?? ''),
-        () => datagramSocket(dtlsServer),
-      );
-      try {
-        await secure.bind({ port: dtls.port ?? DEFAULT_BOOTSTRAP_SECURE_PORT, address: dtls.address ?? options.address });
-      } catch (err) {
-        await transport.close();
-        throw err;
-      }
-      this.dtlsServer = dtlsServer;
-      this.secureTransport = secure;
+      this.dtlsServer = coaps.dtlsServer;
+      this.secureTransport = coaps.transport;
     }
     this.transport = transport;
   }

@@ -51,7 +51,7 @@ import {
 import { ContentFormat, formatName } from '../contentFormat';
 import { createModelRegistry } from '../model/bundled';
 import type { ModelLookup } from '../model/types';
-import { DtlsServer, datagramSocket } from '../dtls';
+import type { DtlsServer } from '../dtls';
 import type { Lwm2mRecord } from '../node';
 import { Lwm2mPath } from '../path';
 import { attributeQuery, parseAttributes, type AttributeUpdate } from './attributes';
@@ -85,7 +85,7 @@ import type {
 } from './operations';
 import { objectVersions, parseRegister, parseUpdate, SUPPORTED_LWM2M_VERSIONS, type Channel, type RegisterParams, type Registration } from './registration';
 import { RegistrationStore } from './registrationStore';
-import { PskBindings, type Lwm2mDtlsOptions } from './psk';
+import { PskBindings, openCoaps, type Lwm2mDtlsOptions } from './psk';
 import { TrafficLog, type TrafficEntry } from './traffic';
 
 export type * from './operations';
@@ -289,21 +289,17 @@ export class Lwm2mServer extends TypedEmitter<Lwm2mServerEvents> {
     await transport.bind({ port: options.port ?? 5683, address: options.address });
     const dtls = this.options.dtls;
     if (dtls) {
-      const dtlsServer = new DtlsServer({
+      const coaps = await openCoaps({
+        dtls,
+        psk: this.psk,
         clock: this.clock,
-        ...dtls.server,
-        cipherSuites: dtls.cipherSuites,
-        psk: (identity) => this.psk.key(identity),
+        defaultPort: 5684,
+        address: options.address,
+        plain: transport,
+        transportFor: (dtlsServer, socketFactory) => this.newTransport((req) => this.onUplink(req, this.channelOf(dtlsServer, req.peer)), socketFactory),
       });
-      const secure = this.newTransport((req) => this.onUplink(req, this.channelOf(dtlsServer, req.peer)), () => datagramSocket(dtlsServer));
-      try {
-        await secure.bind({ port: dtls.port ?? 5684, address: dtls.address ?? options.address });
-      } catch (err) {
-        await transport.close();
-        throw err;
-      }
-      this.dtlsServer = dtlsServer;
-      this.secureTransport = secure;
+      this.dtlsServer = coaps.dtlsServer;
+      this.secureTransport = coaps.transport;
     }
     this.transport = transport;
     this.scheduleExpiryCheck();

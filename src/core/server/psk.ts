@@ -5,7 +5,10 @@
  * without an explicit endpoint, the endpoint named like the identity).
  */
 
-import type { CipherSuiteName, DtlsServerOptions } from '../dtls';
+import type { Clock } from '../coap/clock';
+import type { CoapTransport } from '../coap/transport';
+import type { SocketFactory } from '../coap/udp';
+import { DtlsServer, datagramSocket, type CipherSuiteName, type DtlsServerOptions } from '../dtls';
 
 /** A pre-shared key and the endpoint name it may register (default: the identity). */
 export interface PskCredential {
@@ -53,4 +56,32 @@ export class PskBindings {
   endpointOf(identity: string): string {
     return this.bound.get(identity) ?? identity;
   }
+}
+
+/**
+ * Opens a server's CoAPS port beside its bound CoAP transport `plain`: a DtlsServer with the
+ * bindings' keys, under a CoAP transport made by `transportFor` (whose socket factory is the
+ * DTLS server's). When the port cannot be bound, `plain` is closed too (the server then
+ * listens on neither) and the error is thrown.
+ */
+export async function openCoaps(options: {
+  dtls: Lwm2mDtlsOptions;
+  psk: PskBindings;
+  clock: Clock;
+  defaultPort: number;
+  /** Address when `dtls.address` is not given (the plain socket's). */
+  address: string | undefined;
+  plain: CoapTransport;
+  transportFor: (dtlsServer: DtlsServer, socketFactory: SocketFactory) => CoapTransport;
+}): Promise<{ dtlsServer: DtlsServer; transport: CoapTransport }> {
+  const { dtls, psk } = options;
+  const dtlsServer = new DtlsServer({ clock: options.clock, ...dtls.server, cipherSuites: dtls.cipherSuites, psk: (identity) => psk.key(identity) });
+  const transport = options.transportFor(dtlsServer, () => datagramSocket(dtlsServer));
+  try {
+    await transport.bind({ port: dtls.port ?? options.defaultPort, address: dtls.address ?? options.address });
+  } catch (err) {
+    await options.plain.close();
+    throw err;
+  }
+  return { dtlsServer, transport };
 }

@@ -824,21 +824,21 @@ export class SimulatedClient extends TypedEmitter<SimulatedClientEvents> {
     this.emitEvent({ type: 'bootstrapRequested', server: bs.uri });
     const query = [`ep=${this.endpoint}`];
     if (this.lwm2mVersion !== '1.0') query.push(`pct=${ContentFormat.SenmlCbor}`);
+    // A Bootstrap-Request that fails or is refused: no Bootstrap-Finish to wait for.
+    const stopWaiting = (): void => {
+      if (!this.bootstrapWaiter) return;
+      this.clearTimer(this.bootstrapWaiter.timer);
+      this.bootstrapWaiter = undefined;
+    };
     let res;
     try {
       res = await transport.request(bs.peer, { method: Method.POST, path: ['bs'], query }, { timeoutMs: this.requestTimeoutMs });
     } catch (err) {
-      if (this.bootstrapWaiter) {
-        this.clearTimer(this.bootstrapWaiter.timer);
-        this.bootstrapWaiter = undefined;
-      }
+      stopWaiting();
       throw err;
     }
     if (res.code !== Code.Changed) {
-      if (this.bootstrapWaiter) {
-        this.clearTimer(this.bootstrapWaiter.timer);
-        this.bootstrapWaiter = undefined;
-      }
+      stopWaiting();
       throw new Error(`Bootstrap-Request was refused with ${codeToString(res.code)}${res.payload.length ? `: ${res.payload.toString('utf8')}` : ''}`);
     }
     await finished;

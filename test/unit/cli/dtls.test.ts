@@ -6,56 +6,23 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { credentialKeyResolver } from '../../../src/cli/serve';
 import { SimulatedClient } from '../../../src/core/sim/client';
 import { nextServerEvent, startServer } from '../sim/helpers';
+import { spawnCli, type CliProcess } from './process';
 
-const root = join(__dirname, '..', '..', '..');
-type Line = Record<string, unknown> & { event?: string };
-
-const children: ChildProcess[] = [];
+const children: ChildProcessWithoutNullStreams[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'cli-dtls-'));
 after(() => {
   for (const c of children) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** A CLI process: its JSON lines, waiting for one, its exit code. */
-function cli(args: string[]): { lines: Line[]; wait: (pred: (l: Line) => boolean, ms?: number) => Promise<Line>; output: () => string; exited: Promise<number | null>; child: ChildProcess } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), ...args], { cwd: root, stdio: 'pipe' });
-  children.push(child);
-  const lines: Line[] = [];
-  let stderr = '';
-  const waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  child.stderr!.on('data', (d) => (stderr += String(d)));
-  createInterface({ input: child.stdout! }).on('line', (text) => {
-    const line = JSON.parse(text) as Line;
-    lines.push(line);
-    for (const w of [...waiters]) if (w.pred(line)) w.resolve(line);
-  });
-  const output = (): string => `${lines.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`;
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  const wait = (pred: (l: Line) => boolean, ms = 30_000): Promise<Line> => {
-    const seen = lines.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching line within ${ms} ms:\n${output()}`)), ms);
-      waiters.push({
-        pred,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
-  };
-  return { lines, wait, output, exited, child };
-}
+const cli = (args: string[]): CliProcess => spawnCli(args, children);
 
 const KEY = '00112233445566778899aabbccddeeff';
 

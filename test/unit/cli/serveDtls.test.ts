@@ -4,16 +4,14 @@
  */
 
 import { strict as assert } from 'node:assert';
-import { execFile, spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { execFile, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { after, describe, it } from 'node:test';
 import { parsePskOption } from '../../../src/cli/serve';
+import { spawnCli, type CliProcess } from './process';
 
-const root = join(__dirname, '..', '..', '..');
-type Line = Record<string, unknown> & { event?: string };
 
 const children: ChildProcessWithoutNullStreams[] = [];
 const dir = mkdtempSync(join(tmpdir(), 'serve-dtls-'));
@@ -22,35 +20,9 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** Starts serve; resolves with a function awaiting the first line matching a predicate. */
-function serve(args: string[]): { wait: (pred: (l: Line) => boolean, ms?: number) => Promise<Line>; output: () => string } {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'src', 'cli', 'main.ts'), 'serve', '--port', '0', '--bind', '127.0.0.1', ...args], { cwd: root, stdio: 'pipe' });
-  children.push(child);
-  const lines: Line[] = [];
-  let stderr = '';
-  const waiters: { pred: (l: Line) => boolean; resolve: (l: Line) => void }[] = [];
-  child.stderr.on('data', (d) => (stderr += String(d)));
-  createInterface({ input: child.stdout }).on('line', (text) => {
-    const line = JSON.parse(text) as Line;
-    lines.push(line);
-    for (const w of [...waiters]) if (w.pred(line)) w.resolve(line);
-  });
-  const output = (): string => `${lines.map((l) => JSON.stringify(l)).join('\n')}\n${stderr}`;
-  const wait = (pred: (l: Line) => boolean, ms = 20_000): Promise<Line> => {
-    const seen = lines.find(pred);
-    if (seen) return Promise.resolve(seen);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`no matching line within ${ms} ms:\n${output()}`)), ms);
-      waiters.push({
-        pred,
-        resolve: (l) => {
-          clearTimeout(timer);
-          resolve(l);
-        },
-      });
-    });
-  };
-  return { wait, output };
+/** Starts serve on system-chosen ports of 127.0.0.1 with `args`. */
+function serve(args: string[]): CliProcess {
+  return spawnCli(['serve', '--port', '0', '--bind', '127.0.0.1', ...args], children);
 }
 
 const KEY_HEX = Buffer.from('key-of-dev-7').toString('hex');
